@@ -1,0 +1,39 @@
+# Two commands on a fresh machine with only Python: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+FLASK = $(BIN)/flask --app lti_tool
+HOST ?= 127.0.0.1
+PORT ?= 5000
+STAMP = $(VENV)/.installed
+
+.PHONY: run test install translations bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d lti_tool/translations
+
+install: $(STAMP) translations
+
+run: install
+	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) db upgrade
+	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) lti keys ensure
+	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) lti-demo setup
+	@echo ""
+	@echo "  Demo platform: http://$(HOST):$(PORT)/demo/   (launch as a learner or an instructor)"
+	@echo ""
+	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/launch.py
+
+clean:
+	rm -rf $(VENV) *.egg-info

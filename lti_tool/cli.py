@@ -1,0 +1,145 @@
+"""`flask --app lti_tool lti ...`: registrations, keys and admin tokens from the command line."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from models import db
+
+from .services import admin_tokens, keys, platforms
+
+lti_cli = AppGroup("lti", help="LTI registrations, keys and admin tokens.")
+platform_cli = AppGroup("platform", help="Platforms (Moodle sites) registered with the tool.")
+deployment_cli = AppGroup("deployment", help="Deployments of a registered platform.")
+keys_cli = AppGroup("keys", help="The tool's signing keys.")
+admin_cli = AppGroup("admin-token", help="Tokens for the admin pages.")
+lti_cli.add_command(platform_cli)
+lti_cli.add_command(deployment_cli)
+lti_cli.add_command(keys_cli)
+lti_cli.add_command(admin_cli)
+
+
+def _allow_http() -> bool:
+    from flask import current_app
+
+    return current_app.config["LTI_ALLOW_HTTP_PLATFORMS"]
+
+
+@platform_cli.command("add")
+@click.option("--issuer", required=True, help="The platform's issuer: Moodle's wwwroot.")
+@click.option("--client-id", required=True)
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="Repeat for several deployments.")
+@click.option("--auth-login-url", required=True, help="Moodle: <wwwroot>/mod/lti/auth.php")
+@click.option("--auth-token-url", required=True, help="Moodle: <wwwroot>/mod/lti/token.php")
+@click.option("--key-set-url", required=True, help="Moodle: <wwwroot>/mod/lti/certs.php")
+@click.option("--auth-audience", default=None)
+@click.option("--name", default="")
+def platform_add(issuer, client_id, deployment_ids, auth_login_url, auth_token_url, key_set_url, auth_audience, name):
+    """Register a platform (or update it) with its deployments."""
+    try:
+        platform = platforms.add_platform(
+            issuer=issuer, client_id=client_id, deployment_ids=list(deployment_ids), auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url, key_set_url=key_set_url, auth_audience=auth_audience, name=name,
+            allow_http=_allow_http())
+    except platforms.PlatformError as error:
+        raise click.BadParameter(str(error)) from error
+    keys.ensure_active_key()
+    db.session.commit()
+    click.echo(f"platform {platform.id}: {platform.issuer} client {platform.client_id} "
+               f"deployments {', '.join(d.deployment_id for d in platform.deployments) or '-'}")
+
+
+@platform_cli.command("list")
+def platform_list():
+    """List registered platforms and their deployments."""
+    found = platforms.list_platforms()
+    if not found:
+        click.echo("no platform registered")
+    for platform in found:
+        deployments = ", ".join(d.deployment_id for d in platform.deployments) or "-"
+        click.echo(f"{platform.id}\t{platform.issuer}\t{platform.client_id}\t{platform.registered_via}\t{deployments}")
+
+
+@platform_cli.command("remove")
+@click.argument("platform_id", type=int)
+def platform_remove(platform_id):
+    """Remove a platform, its deployments, users and courses."""
+    if not platforms.remove_platform(platform_id):
+        raise click.ClickException(f"no platform {platform_id}")
+    db.session.commit()
+    click.echo(f"platform {platform_id} removed")
+
+
+@deployment_cli.command("add")
+@click.option("--issuer", required=True)
+@click.option("--client-id", default=None, help="Needed when the issuer has several registrations.")
+@click.option("--deployment-id", required=True)
+def deployment_add(issuer, client_id, deployment_id):
+    """Add a deployment id to a registered platform."""
+    platform = platforms.find_platform(issuer, client_id)
+    if platform is None:
+        raise click.ClickException("no such platform (give --client-id when the issuer has several)")
+    platforms.add_deployment(platform, deployment_id)
+    db.session.commit()
+    click.echo(f"deployment {deployment_id} added to platform {platform.id}")
+
+
+@keys_cli.command("ensure")
+def keys_ensure():
+    """Create the tool's first key if there is none."""
+    key = keys.ensure_active_key()
+    db.session.commit()
+    click.echo(f"active key {key.kid}")
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """New active key; the previous one stays in the JWKS until `retire`."""
+    key = keys.rotate()
+    db.session.commit()
+    click.echo(f"active key {key.kid}; previous keys stay published until `flask lti keys retire`")
+
+
+@keys_cli.command("retire")
+@click.option("--kid", default=None, help="Only this previous key (default: all previous keys).")
+def keys_retire(kid):
+    """Stop publishing previous keys."""
+    retired = keys.retire(kid)
+    db.session.commit()
+    click.echo("retired: " + (", ".join(retired) or "none"))
+
+
+@keys_cli.command("list")
+def keys_list():
+    for key in keys.list_keys():
+        click.echo(f"{key.kid}\t{key.status}\t{key.created_at:%Y-%m-%d %H:%M}")
+
+
+@admin_cli.command("create")
+@click.option("--label", default="operator")
+def admin_token_create(label):
+    """Create a token for /admin/login (printed once, stored hashed)."""
+    token = admin_tokens.create(label)
+    db.session.commit()
+    click.echo(token)
+
+
+@admin_cli.command("list")
+def admin_token_list():
+    for token in admin_tokens.list_tokens():
+        state = "revoked" if token.revoked_at else "active"
+        click.echo(f"{token.id}\t{token.label}\t{state}")
+
+
+@admin_cli.command("revoke")
+@click.argument("token_id", type=int)
+def admin_token_revoke(token_id):
+    if not admin_tokens.revoke(token_id):
+        raise click.ClickException(f"no token {token_id}")
+    db.session.commit()
+    click.echo(f"token {token_id} revoked")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(lti_cli)

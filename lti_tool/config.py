@@ -1,0 +1,90 @@
+"""Configuration: defaults here, then `instance/config.py`, then the environment (which wins)."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+class DefaultConfig:
+    SECRET_KEY: str | None = None  # from the environment, else generated once into the instance folder
+    SQLALCHEMY_DATABASE_URI: str | None = None  # default: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL: str | None = None
+    # Public origin of the tool, e.g. "https://parcours.example.org". Without it, URLs follow the request host.
+    PUBLIC_BASE_URL: str | None = None
+    # Number of reverse proxies in front of the app whose X-Forwarded-* headers are trusted.
+    TRUST_PROXY_HEADERS: int = 0
+    DEMO_PLATFORM: bool = False  # the built-in platform simulator; `make run` turns it on, production never
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+
+    LTI_JWT_LEEWAY_SECONDS = 10  # Moodle's id_tokens live 60 s: tolerate a little clock skew, no more
+    LTI_STATE_LIFETIME_SECONDS = 600
+    LTI_JWKS_CACHE_SECONDS = 3600
+    LTI_JWKS_REFETCH_MIN_INTERVAL_SECONDS = 30  # an unknown kid refetches the platform keys at most this often
+    LTI_HTTP_TIMEOUT_SECONDS = 10
+    # Dynamic registration and platform URLs must be https, except on a development machine.
+    LTI_ALLOW_HTTP_PLATFORMS = False
+    TOOL_NAME = "Parcours hybrides CPTS"
+
+
+class TestConfig(DefaultConfig):
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+    WTF_CSRF_ENABLED = True
+    DEMO_PLATFORM = True
+    LTI_ALLOW_HTTP_PLATFORMS = True
+
+
+ENV_KEYS = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "REDIS_URL": "REDIS_URL",
+    "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
+    "TRUST_PROXY_HEADERS": "TRUST_PROXY_HEADERS",
+    "DEMO_PLATFORM": "DEMO_PLATFORM",
+    "LTI_ALLOW_HTTP_PLATFORMS": "LTI_ALLOW_HTTP_PLATFORMS",
+}
+BOOLEAN_KEYS = {"DEMO_PLATFORM", "LTI_ALLOW_HTTP_PLATFORMS"}
+
+
+def load_environment(config: dict) -> None:
+    for env_name, key in ENV_KEYS.items():
+        value = os.environ.get(env_name)
+        if value in (None, ""):
+            continue
+        if key in BOOLEAN_KEYS:
+            config[key] = value.lower() in ("1", "true", "yes", "on")
+        elif key == "TRUST_PROXY_HEADERS":
+            config[key] = int(value)
+        else:
+            config[key] = value
+
+
+def normalise_database_url(url: str) -> str:
+    # Heroku-style URLs and the psycopg 3 driver.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def instance_secret(instance_path: str, name: str) -> str:
+    """A random secret created once in the instance folder (never in the repository)."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another worker won the race
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

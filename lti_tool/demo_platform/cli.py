@@ -1,0 +1,31 @@
+"""`flask lti-demo setup`: registers demo site moodle-a with the tool, as an administrator would by CLI."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from models import db
+
+demo_cli = AppGroup("lti-demo", help="The built-in demo platform.")
+
+
+@demo_cli.command("setup")
+@click.option("--base-url", default=None, help="Public URL of the running tool (default: PUBLIC_BASE_URL).")
+def setup(base_url):
+    """Register demo site moodle-a with the tool (idempotent)."""
+    from ..services import keys, platforms
+    from .sites import SITES, simulator
+
+    base = (base_url or current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        current_app.config["PUBLIC_BASE_URL"] = base
+        platform = simulator("moodle-a")
+        registered = platforms.add_platform(
+            issuer=platform.issuer, client_id=platform.client_id, deployment_ids=[platform.deployment_id],
+            auth_login_url=platform.auth_login_url, auth_token_url=platform.auth_token_url,
+            key_set_url=platform.key_set_url, name=SITES["moodle-a"]["name"], registered_via="demo",
+            allow_http=True, product_family="moodle")
+        keys.ensure_active_key()
+        db.session.commit()
+    click.echo(f"demo platform registered: {registered.issuer} (client {registered.client_id})")

@@ -1,0 +1,141 @@
+"""Domain exceptions and the one error renderer (an HTML page in Moodle's iframe, JSON for API clients)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("lti_tool")
+
+
+class ToolError(Exception):
+    """An error the user can understand; `code` is stable and shown on the page for support."""
+
+    status = 400
+    code = "bad_request"
+    messages: dict[str, object] = {}
+
+    def __init__(self, code: str | None = None, detail: str = "", status: int | None = None):
+        super().__init__(detail or code or self.code)
+        self.code = code or self.code
+        self.detail = detail
+        if status is not None:
+            self.status = status
+
+    @property
+    def message(self) -> str:
+        return str(self.messages.get(self.code, _l("The request could not be processed.")))
+
+
+LAUNCH_MESSAGES = {
+    "missing_issuer": _l("The login request does not name its platform (iss)."),
+    "missing_login_hint": _l("The login request has no login_hint."),
+    "unknown_platform": _l("This Moodle site (issuer and client id) is not registered with the tool."),
+    "unknown_deployment": _l("This deployment of the tool is not registered for this Moodle site."),
+    "missing_id_token": _l("The launch carries no id_token."),
+    "malformed_jwt": _l("The launch token is not a valid JWT."),
+    "unsupported_alg": _l("The launch token uses a signature algorithm the tool refuses."),
+    "missing_kid": _l("The launch token does not say which key signed it (kid)."),
+    "unknown_kid": _l("The launch token was signed by a key the platform does not publish."),
+    "platform_keys_unavailable": _l("The platform's public keys could not be fetched. Try again in a moment."),
+    "bad_signature": _l("The launch token's signature is invalid."),
+    "token_expired": _l("The launch has expired. Go back to Moodle and open the activity again."),
+    "token_not_yet_valid": _l("The launch token is dated in the future: check the platform's clock."),
+    "missing_claim": _l("The launch token lacks a required claim (exp, iat)."),
+    "wrong_audience": _l("The launch token was issued for another tool (aud)."),
+    "wrong_issuer": _l("The launch token's issuer does not match the registration."),
+    "missing_state": _l("The launch has no state parameter."),
+    "state_cookie_missing": _l(
+        "Your browser did not keep the launch cookie (often blocked inside Moodle's frame). "
+        "Open the activity in a new window."
+    ),
+    "unknown_state": _l("This launch was not started by the tool, or it has expired. Start it again from Moodle."),
+    "state_expired": _l("The launch took too long. Start it again from Moodle."),
+    "replayed_launch": _l("This launch has already been used. Start it again from Moodle."),
+    "missing_nonce": _l("The launch token has no nonce."),
+    "nonce_mismatch": _l("The launch token's nonce does not match this login (replay refused)."),
+    "invalid_message": _l("The launch message is incomplete or of an unsupported type."),
+    "missing_context": _l("The launch does not say which course it comes from."),
+}
+
+
+class LaunchRefused(ToolError):
+    status = 400
+    code = "launch_refused"
+    messages = LAUNCH_MESSAGES
+
+
+class NotLaunched(ToolError):
+    status = 401
+    code = "not_launched"
+    messages = {"not_launched": _l("Your session has ended or was not opened from Moodle. Open the activity from your course.")}
+
+
+class Forbidden(ToolError):
+    status = 403
+    code = "forbidden"
+    messages = {"forbidden": _l("Your role in this course does not give access to this page.")}
+
+
+class RegistrationError(ToolError):
+    status = 400
+    code = "registration_failed"
+    messages = {
+        "missing_parameters": _l("The registration link lacks openid_configuration or registration_token."),
+        "insecure_url": _l("The platform's configuration URL must use https."),
+        "configuration_unreachable": _l("The platform's configuration could not be read."),
+        "configuration_invalid": _l("The platform's configuration is not a valid LTI platform configuration."),
+        "configuration_mismatch": _l("The platform's configuration announces another site than the one that sent it."),
+        "registration_rejected": _l("The platform refused the registration (the link may already have been used)."),
+        "registration_invalid": _l("The platform's answer to the registration is not valid."),
+    }
+
+
+GENERIC_HTTP_MESSAGES = {
+    400: _l("The request is malformed."),
+    403: _l("Access denied."),
+    404: _l("This page does not exist."),
+    405: _l("This address does not accept this kind of request."),
+    413: _l("The file or form sent is too large."),
+    429: _l("Too many requests: wait a moment."),
+    500: _l("An unexpected error occurred. It has been logged."),
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def render_error(status: int, code: str, message: str):
+    if wants_json():
+        return jsonify(error=code, message=message), status
+    return render_template("errors/error.html", status=status, code=code, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ToolError)
+    def handle_tool_error(error: ToolError):
+        log.warning("refused %s %s: %s %s (%s)", request.method, request.path, error.status, error.code, error.detail)
+        return render_error(error.status, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException):
+        status = error.code or 500
+        code = (error.name or "error").lower().replace(" ", "_")
+        if getattr(error, "description", "") and code == "bad_request" and "CSRF" in error.description:
+            code = "csrf_failed"
+        log.info("http %s %s: %s", request.method, request.path, status)
+        message = str(GENERIC_HTTP_MESSAGES.get(status, error.name))
+        if code == "csrf_failed":
+            message = str(_l("The form has expired or was not sent from the tool. Reload the page and try again."))
+        return render_error(status, code, message)
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return render_error(500, "internal_error", str(GENERIC_HTTP_MESSAGES[500]))

@@ -1,0 +1,161 @@
+"""The launch, on pylti1p3, with what it leaves to the tool: single-use state and nonce in the shared
+database, cached platform keys with one refetch on an unknown kid, strict exp/iat/aud checks with a small
+leeway, and every failure turned into a `LaunchRefused` with a reason code.
+"""
+from __future__ import annotations
+
+import jwt
+from flask import current_app, render_template
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskSessionService
+from pylti1p3.exception import LtiException
+
+from ..errors import LaunchRefused
+from ..services import launch_state
+from ..services.platform_keys import ALLOWED_ALGORITHMS
+from .tool_conf import DatabaseToolConf
+
+
+class LaunchStateSession(FlaskSessionService):
+    """Stores the login's (state, nonce) pair in the database instead of the per-browser session."""
+
+    def __init__(self, request, tool_conf: DatabaseToolConf):
+        super().__init__(request)
+        self.tool_conf = tool_conf
+        self._nonce: str | None = None
+
+    def save_nonce(self, nonce: str):
+        self._nonce = nonce  # written with its state in save_state_params, called right after
+
+    def save_state_params(self, state: str, params):
+        platform = self.tool_conf.platform
+        launch_state.issue(state, self._nonce, platform.id if platform else None,
+                           current_app.config["LTI_STATE_LIFETIME_SECONDS"])
+
+    def check_nonce(self, nonce: str) -> bool:  # pragma: no cover - the launch consumes instead
+        raise LtiException("nonces are consumed by ToolMessageLaunch.validate_nonce")
+
+
+class ToolOIDCLogin(FlaskOIDCLogin):
+    def get_cookies_allowed_js_check(self):
+        protocol, params = self.get_cookies_allowed_js_check_params()
+        return render_template("lti/cookie_check.html", protocol=protocol, params=params)
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    """Validation in an order that writes nothing before the token is proven authentic."""
+
+    def __init__(self, request, tool_conf: DatabaseToolConf, platform_keys, **kwargs):
+        super().__init__(request, tool_conf, **kwargs)
+        self.tool_conf = tool_conf
+        self.platform_keys = platform_keys
+
+    def validate(self):
+        self._validated = True
+        try:
+            (self.validate_state().validate_jwt_format().validate_registration().validate_jwt_signature()
+             .validate_deployment().validate_message().validate_nonce())
+        except Exception:
+            self._validated = False
+            raise
+        return self
+
+    def claims(self) -> dict:
+        return self._jwt["body"]
+
+    # -- each step, with its reason codes ------------------------------------------------------------
+    def validate_state(self):
+        state = self._get_request_param("state")
+        if not state:
+            raise LaunchRefused("missing_state")
+        if self._cookie_service.get_cookie(state) != state:
+            raise LaunchRefused("state_cookie_missing", "no state cookie for this browser")
+        return self
+
+    def validate_jwt_format(self):
+        if not self._get_request_param("id_token"):
+            raise LaunchRefused("missing_id_token")
+        try:
+            super().validate_jwt_format()
+        except LtiException as error:
+            raise LaunchRefused("malformed_jwt", str(error)) from error
+        header, body = self._jwt.get("header"), self._jwt.get("body")
+        if not isinstance(header, dict) or not isinstance(body, dict):
+            raise LaunchRefused("malformed_jwt", "header or body is not a JSON object")
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise LaunchRefused("unsupported_alg", f"alg {header.get('alg')!r}")
+        if not header.get("kid"):
+            raise LaunchRefused("missing_kid")
+        return self
+
+    def get_client_id(self) -> str:
+        body = self._jwt.get("body", {})
+        aud = body.get("aud")
+        if isinstance(aud, list):
+            # With several audiences, the authorized party names the client (OIDC core 3.1.3.7).
+            return str(body.get("azp") or (aud[0] if aud else ""))
+        return str(aud or "")
+
+    def get_iss(self) -> str:
+        iss = self._jwt.get("body", {}).get("iss")
+        if not iss or not isinstance(iss, str):
+            raise LaunchRefused("missing_issuer", "no iss in the token")
+        return iss
+
+    def validate_registration(self):
+        try:
+            super().validate_registration()
+        except LtiException as error:
+            raise LaunchRefused("unknown_platform", str(error)) from error
+        return self
+
+    def validate_jwt_signature(self):
+        header = self._jwt["header"]
+        key = self.platform_keys.signing_key(self._registration.get_key_set_url(), header["kid"], header["alg"])
+        client_id = self._registration.get_client_id()
+        try:
+            body = jwt.decode(
+                self._get_id_token(), key, algorithms=[header["alg"]], audience=client_id,
+                issuer=self._registration.get_issuer(),
+                leeway=current_app.config["LTI_JWT_LEEWAY_SECONDS"],
+                options={"require": ["exp", "iat", "aud", "iss", "sub"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise LaunchRefused("token_expired", str(error)) from error
+        except jwt.ImmatureSignatureError as error:
+            raise LaunchRefused("token_not_yet_valid", str(error)) from error
+        except jwt.InvalidAudienceError as error:
+            raise LaunchRefused("wrong_audience", str(error)) from error
+        except jwt.InvalidIssuerError as error:
+            raise LaunchRefused("wrong_issuer", str(error)) from error
+        except jwt.MissingRequiredClaimError as error:
+            raise LaunchRefused("missing_claim", str(error)) from error
+        except jwt.InvalidSignatureError as error:
+            raise LaunchRefused("bad_signature", str(error)) from error
+        except jwt.PyJWTError as error:
+            raise LaunchRefused("malformed_jwt", str(error)) from error
+        aud = body.get("aud")
+        if isinstance(aud, list) and len(aud) > 1 and body.get("azp") != client_id:
+            raise LaunchRefused("wrong_audience", "several audiences and azp is not the tool")
+        self._jwt["body"] = body  # from here on, only verified claims
+        return self
+
+    def validate_deployment(self):
+        deployment_id = self._jwt["body"].get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
+        if not deployment_id or not self.tool_conf.find_deployment_by_params(
+                self.get_iss(), deployment_id, self.get_client_id()):
+            raise LaunchRefused("unknown_deployment", f"deployment {deployment_id!r}")
+        return self
+
+    def validate_message(self):
+        try:
+            super().validate_message()
+        except LtiException as error:
+            raise LaunchRefused("invalid_message", str(error)) from error
+        return self
+
+    def validate_nonce(self):
+        nonce = self._jwt["body"].get("nonce")
+        if not nonce or not isinstance(nonce, str):
+            raise LaunchRefused("missing_nonce")
+        launch_state.consume(self._get_request_param("state"), nonce)
+        return self

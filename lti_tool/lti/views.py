@@ -1,0 +1,146 @@
+"""LTI endpoints: OIDC login, launch, JWKS, configuration, dynamic registration, deep linking."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from pylti1p3.contrib.flask import FlaskRequest
+from pylti1p3.deep_link import DeepLink
+from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.exception import LtiException, OIDCException
+
+from models import Role, db
+
+from ..auth import current_launch, role_required, start_session
+from ..errors import LaunchRefused, wants_json
+from ..extensions import csrf
+from ..services import keys, launches, platforms
+from ..urls import tool_urls
+from . import bp
+from .dynamic_registration import SCOPES, ToolRegistration
+from .launch import LaunchStateSession, ToolMessageLaunch, ToolOIDCLogin
+from .tool_conf import DatabaseToolConf, registration_for
+
+HOME_BY_ROLE = {Role.LEARNER: "learner.home", Role.INSTRUCTOR: "instructor.home", Role.ADMINISTRATOR: "instructor.home"}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt
+def login():
+    params = request.values
+    if not params.get("iss"):
+        raise LaunchRefused("missing_issuer")
+    if not params.get("login_hint"):
+        raise LaunchRefused("missing_login_hint")
+    tool_conf = DatabaseToolConf()
+    if tool_conf.find_registration_by_params(params["iss"], params.get("client_id")) is None:
+        raise LaunchRefused("unknown_platform", f"{params['iss']} / {params.get('client_id')}")
+    deployment_id = params.get("lti_deployment_id")
+    if deployment_id and platforms.find_deployment(tool_conf.platform.id, deployment_id) is None:
+        raise LaunchRefused("unknown_deployment", f"deployment {deployment_id!r}")
+    flask_request = FlaskRequest()
+    oidc = ToolOIDCLogin(flask_request, tool_conf, session_service=LaunchStateSession(flask_request, tool_conf))
+    # pass_params makes pylti1p3 call save_state_params, where the (state, nonce) pair is stored.
+    oidc.pass_params_to_launch({"target_link_uri": params.get("target_link_uri", "")})
+    if request.headers.get("Sec-Fetch-Dest") == "iframe":
+        # Only inside a frame can third-party cookie blocking lose the state cookie: check it there.
+        oidc.enable_check_cookies()
+    try:
+        return oidc.redirect(tool_urls()["launch"])
+    except (OIDCException, LtiException) as error:
+        raise LaunchRefused("unknown_platform", str(error)) from error
+
+
+@bp.route("/launch", methods=["POST"])
+@csrf.exempt
+def launch():
+    tool_conf = DatabaseToolConf()
+    flask_request = FlaskRequest()
+    message = ToolMessageLaunch(flask_request, tool_conf, current_app.extensions["lti_platform_keys"],
+                                session_service=LaunchStateSession(flask_request, tool_conf))
+    message.validate()
+    claims = message.claims()
+    record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment.id, claims)
+    start_session(user_id=record.user_id, course_id=record.course_id, platform_id=tool_conf.platform.id,
+                  role=record.role, link_id=record.resource_link_id, locale=_short_locale(record.locale))
+    if message.is_deep_link_launch():
+        if record.role == Role.LEARNER:
+            raise LaunchRefused("invalid_message", "deep linking requested by a learner")
+        settings = claims[launches.DEEP_LINKING_SETTINGS]
+        session["deep_link"] = {"deployment_id": tool_conf.deployment.deployment_id, "settings": {
+            key: settings.get(key) for key in ("deep_link_return_url", "accept_types", "accept_multiple",
+                                               "accept_presentation_document_targets", "data", "title", "text")}}
+        return redirect(url_for("lti.deep_link"), code=303)
+    return redirect(url_for(HOME_BY_ROLE[record.role]), code=303)
+
+
+def _short_locale(locale: str) -> str:
+    return (locale or "").replace("-", "_").split("_")[0].lower()
+
+
+@bp.get("/jwks")
+def jwks():
+    response = jsonify(keys.published_jwks())
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@bp.get("/config")
+def config():
+    urls = tool_urls()
+    document = {
+        "title": current_app.config["TOOL_NAME"],
+        "oidc_initiation_url": urls["login"],
+        "target_link_uri": urls["launch"],
+        "redirect_uris": [urls["redirect"]],
+        "deep_linking_url": urls["deep_linking"],
+        "public_jwk_url": urls["jwks"],
+        "dynamic_registration_url": urls["dynamic_registration"],
+        "scopes": SCOPES,
+        "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
+        "messages": ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"],
+        "custom_parameters": {"person_sourcedid": "$Person.sourcedId"},
+    }
+    if wants_json() or request.args.get("format") == "json" or not request.accept_mimetypes.accept_html:
+        return jsonify(document)
+    return render_template("lti/config.html", document=document)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    source = request.form if request.method == "POST" else request.args
+    registration = ToolRegistration(
+        openid_configuration=source.get("openid_configuration", ""),
+        registration_token=source.get("registration_token", ""),
+        urls=tool_urls(), client_name=current_app.config["TOOL_NAME"],
+        description=_("Hybrid training pathways (online modules and CPTS workshops) with DPC tracking."),
+        timeout=current_app.config["LTI_HTTP_TIMEOUT_SECONDS"],
+        allow_http=current_app.config["LTI_ALLOW_HTTP_PLATFORMS"],
+    )
+    if request.method == "GET":
+        return render_template("lti/register.html", platform=registration.describe_platform(),
+                               openid_configuration=registration.openid_configuration_url,
+                               registration_token=registration.registration_token)
+    platform = registration.register()
+    db.session.commit()  # the platform has the registration: keep ours even if rendering fails
+    return render_template("lti/register_done.html", platform=platform)
+
+
+@bp.route("/deep-link", methods=["GET", "POST"])
+@role_required(Role.INSTRUCTOR)
+def deep_link():
+    launch = current_launch()
+    pending = session.get("deep_link")
+    if not pending:
+        raise LaunchRefused("invalid_message", "no deep-linking request in this session")
+    if request.method == "GET":
+        return render_template("lti/deep_link.html", launch=launch, settings=pending["settings"])
+    title = (request.form.get("title") or "").strip()[:200] or current_app.config["TOOL_NAME"]
+    resource = (DeepLinkResource().set_url(tool_urls()["launch"]).set_title(title)
+                .set_custom_params({"placement": "pathway"}))
+    registration = registration_for(session["pid"])
+    deep_link = DeepLink(registration, pending["deployment_id"], pending["settings"])
+    token = deep_link.get_response_jwt([resource])
+    session.pop("deep_link", None)
+    return render_template("lti/deep_link_return.html", return_url=pending["settings"]["deep_link_return_url"],
+                           jwt=token)

@@ -1,0 +1,1 @@
+"""Domain rules as plain functions with explicit arguments: no `request`, callers commit."""

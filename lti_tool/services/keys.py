@@ -1,0 +1,73 @@
+"""The tool's RSA keys: one active key signs, previous keys stay published until retired."""
+from __future__ import annotations
+
+import json
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwcrypto.jwk import JWK
+from sqlalchemy import select
+
+from models import ToolKey, db, utcnow
+
+KEY_SIZE = 2048
+
+
+def _new_key() -> ToolKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_jwk = json.loads(JWK.from_pem(pem.encode()).export_public())  # kid = RFC 7638 thumbprint
+    public_jwk.update(alg="RS256", use="sig")
+    return ToolKey(kid=public_jwk["kid"], private_pem=pem, public_jwk=public_jwk, status=ToolKey.ACTIVE)
+
+
+def active_key() -> ToolKey | None:
+    return db.session.scalars(
+        select(ToolKey).where(ToolKey.status == ToolKey.ACTIVE).order_by(ToolKey.id.desc()).limit(1)
+    ).first()
+
+
+def ensure_active_key() -> ToolKey:
+    key = active_key()
+    if key is None:
+        key = _new_key()
+        db.session.add(key)
+        db.session.flush()
+    return key
+
+
+def rotate() -> ToolKey:
+    """New active key; the old one becomes `previous` so platforms holding cached JWKS keep verifying."""
+    for key in db.session.scalars(select(ToolKey).where(ToolKey.status == ToolKey.ACTIVE)):
+        key.status = ToolKey.PREVIOUS
+    key = _new_key()
+    db.session.add(key)
+    db.session.flush()
+    return key
+
+
+def retire(kid: str | None = None) -> list[str]:
+    """Stop publishing previous keys (all, or the one named). The active key cannot be retired."""
+    query = select(ToolKey).where(ToolKey.status == ToolKey.PREVIOUS)
+    if kid:
+        query = query.where(ToolKey.kid == kid)
+    retired = []
+    for key in db.session.scalars(query):
+        key.status = ToolKey.RETIRED
+        key.retired_at = utcnow()
+        retired.append(key.kid)
+    db.session.flush()
+    return retired
+
+
+def published_jwks() -> dict:
+    keys = db.session.scalars(
+        select(ToolKey).where(ToolKey.status.in_((ToolKey.ACTIVE, ToolKey.PREVIOUS))).order_by(ToolKey.id)
+    )
+    return {"keys": [key.public_jwk for key in keys]}
+
+
+def list_keys() -> list[ToolKey]:
+    return list(db.session.scalars(select(ToolKey).order_by(ToolKey.id)))

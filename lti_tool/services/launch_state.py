@@ -1,0 +1,44 @@
+"""OIDC state and nonce: issued together at login, consumed once by the launch, in the shared database."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+
+from models import LaunchState, db, utcnow
+
+from ..errors import LaunchRefused
+
+PURGE_AFTER = timedelta(days=1)
+
+
+def issue(state: str, nonce: str, platform_id: int | None, lifetime_seconds: int) -> None:
+    now = utcnow()
+    db.session.add(LaunchState(state=state, nonce=nonce, platform_id=platform_id, created_at=now,
+                               expires_at=now + timedelta(seconds=lifetime_seconds)))
+    if random.random() < 0.01:  # old rows are useless once expired; purge them now and then
+        db.session.execute(delete(LaunchState).where(LaunchState.expires_at < now - PURGE_AFTER))
+    db.session.flush()
+
+
+def consume(state: str, nonce: str) -> None:
+    """Mark the (state, nonce) pair used, atomically: of two concurrent launches with it, one wins."""
+    now = utcnow()
+    result = db.session.execute(
+        update(LaunchState)
+        .where(LaunchState.state == state, LaunchState.nonce == nonce,
+               LaunchState.used_at.is_(None), LaunchState.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount == 1:
+        return
+    row = db.session.scalars(select(LaunchState).where(LaunchState.state == state)).first()
+    if row is None:
+        raise LaunchRefused("unknown_state", "state was never issued")
+    if row.nonce != nonce:
+        raise LaunchRefused("nonce_mismatch", "nonce differs from the one issued with this state")
+    if row.used_at is not None:
+        raise LaunchRefused("replayed_launch", f"state already used at {row.used_at.isoformat()}")
+    raise LaunchRefused("state_expired", "state expired")

@@ -1,0 +1,111 @@
+"""What a validated launch records: the user, the course, the resource link and the user's role there."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+
+from models import Course, CourseMembership, ResourceLink, Role, User, db, utcnow
+
+from ..errors import LaunchRefused
+
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+VOCAB = "http://purl.imsglobal.org/vocab/lis/v2/"
+ADMINISTRATOR_ROLES = {
+    VOCAB + "institution/person#Administrator",
+    VOCAB + "system/person#Administrator",
+    VOCAB + "system/person#SysAdmin",
+    VOCAB + "membership#Administrator",
+}
+INSTRUCTOR_ROLES = {
+    VOCAB + "membership#Instructor",
+    VOCAB + "membership#ContentDeveloper",
+    VOCAB + "membership/Instructor#TeachingAssistant",
+    VOCAB + "membership#Mentor/TeachingAssistant",
+    VOCAB + "institution/person#Instructor",
+    VOCAB + "institution/person#Faculty",
+    # Short names, as Moodle's names-and-roles service and LTI 1.1-era platforms send them.
+    "Instructor", "ContentDeveloper", "TeachingAssistant",
+}
+
+
+def map_role(lti_roles: list[str]) -> str:
+    """Moodle role URIs to the tool's three roles; the highest wins, anything unknown is a learner."""
+    roles = set(lti_roles or [])
+    if roles & ADMINISTRATOR_ROLES or "Administrator" in roles:
+        return Role.ADMINISTRATOR
+    if roles & INSTRUCTOR_ROLES:
+        return Role.INSTRUCTOR
+    return Role.LEARNER
+
+
+@dataclass(frozen=True)
+class LaunchRecord:
+    user_id: int
+    course_id: int
+    resource_link_id: int | None
+    role: str
+    locale: str
+
+
+def _upsert(model, index_elements: list[str], values: dict[str, Any], update_keys: list[str]) -> int:
+    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: one statement, safe when two launches race."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=index_elements, set_={key: statement.excluded[key] for key in update_keys}
+    )
+    if hasattr(model, "id"):
+        return db.session.execute(statement.returning(model.id)).scalar_one()
+    db.session.execute(statement)
+    return 0
+
+
+def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str, Any]) -> LaunchRecord:
+    context = claims.get(LTI + "context") or {}
+    if not context.get("id"):
+        raise LaunchRefused("missing_context", "no context claim")
+    now = utcnow()
+    lis = claims.get(LTI + "lis") or {}
+    presentation = claims.get(LTI + "launch_presentation") or {}
+    locale = str(presentation.get("locale") or "")[:20]
+    user_id = _upsert(User, ["platform_id", "sub"], {
+        "platform_id": platform_id, "sub": str(claims["sub"])[:255],
+        "name": str(claims.get("name") or "")[:300],
+        "given_name": str(claims.get("given_name") or "")[:200],
+        "family_name": str(claims.get("family_name") or "")[:200],
+        "email": str(claims.get("email") or "")[:320],
+        "person_sourcedid": str(lis.get("person_sourcedid") or "")[:255],
+        "locale": locale, "created_at": now, "last_launch_at": now,
+    }, ["name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"])
+
+    ags = claims.get(AGS_ENDPOINT) or {}
+    nrps = claims.get(NRPS) or {}
+    course_id = _upsert(Course, ["platform_id", "context_id"], {
+        "platform_id": platform_id, "deployment_id": deployment_pk, "context_id": str(context["id"])[:255],
+        "label": str(context.get("label") or "")[:255], "title": str(context.get("title") or "")[:500],
+        "memberships_url": nrps.get("context_memberships_url"), "lineitems_url": ags.get("lineitems"),
+        "created_at": now,
+    }, ["deployment_id", "label", "title", "memberships_url", "lineitems_url"])
+
+    link_id = None
+    resource_link = claims.get(LTI + "resource_link") or {}
+    if resource_link.get("id"):
+        link_id = _upsert(ResourceLink, ["course_id", "resource_link_id"], {
+            "course_id": course_id, "resource_link_id": str(resource_link["id"])[:255],
+            "title": str(resource_link.get("title") or "")[:500],
+            "custom": claims.get(LTI + "custom") or {}, "lineitem_url": ags.get("lineitem"), "created_at": now,
+        }, ["title", "custom", "lineitem_url"])
+
+    lti_roles = [str(role) for role in claims.get(LTI + "roles") or []]
+    role = map_role(lti_roles)
+    _upsert(CourseMembership, ["user_id", "course_id"], {
+        "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
+    }, ["role", "lti_roles", "updated_at"])
+    return LaunchRecord(user_id=user_id, course_id=course_id, resource_link_id=link_id, role=role, locale=locale)

@@ -1,0 +1,88 @@
+"""Registrations of platforms (Moodle sites) and their deployments."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from models import Deployment, Platform, db
+
+
+class PlatformError(ValueError):
+    pass
+
+
+def check_url(url: str, *, allow_http: bool) -> str:
+    parts = urlsplit(url or "")
+    if parts.scheme not in (("https", "http") if allow_http else ("https",)) or not parts.netloc:
+        raise PlatformError(f"not an {'http(s)' if allow_http else 'https'} URL: {url!r}")
+    return url
+
+
+def find_platform(issuer: str, client_id: str | None) -> Platform | None:
+    """The registration for an issuer and client id; without a client id only if the issuer has just one."""
+    query = select(Platform).where(Platform.issuer == issuer)
+    if client_id:
+        return db.session.scalars(query.where(Platform.client_id == client_id)).first()
+    candidates = db.session.scalars(query.limit(2)).all()
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def find_deployment(platform_id: int, deployment_id: str) -> Deployment | None:
+    return db.session.scalars(
+        select(Deployment).where(Deployment.platform_id == platform_id, Deployment.deployment_id == deployment_id)
+    ).first()
+
+
+def add_platform(*, issuer: str, client_id: str, auth_login_url: str, auth_token_url: str, key_set_url: str,
+                 deployment_ids: list[str] = (), name: str = "", auth_audience: str | None = None,
+                 registered_via: str = "cli", allow_http: bool = False, product_family: str | None = None,
+                 scopes: str | None = None) -> Platform:
+    """Create or update the registration (issuer, client id) and add the deployments given."""
+    for url in (issuer, auth_login_url, auth_token_url, key_set_url):
+        check_url(url, allow_http=allow_http)
+    if not client_id:
+        raise PlatformError("client id is required")
+    platform = find_platform(issuer, client_id)
+    if platform is None:
+        platform = Platform(issuer=issuer, client_id=client_id)
+        db.session.add(platform)
+    platform.name = name or platform.name or urlsplit(issuer).netloc
+    platform.auth_login_url = auth_login_url
+    platform.auth_token_url = auth_token_url
+    platform.auth_audience = auth_audience
+    platform.key_set_url = key_set_url
+    platform.registered_via = registered_via
+    platform.product_family = product_family or platform.product_family
+    platform.scopes = scopes or platform.scopes
+    db.session.flush()
+    for deployment_id in deployment_ids:
+        add_deployment(platform, deployment_id)
+    return platform
+
+
+def add_deployment(platform: Platform, deployment_id: str) -> Deployment:
+    if not deployment_id:
+        raise PlatformError("deployment id is required")
+    deployment = find_deployment(platform.id, deployment_id)
+    if deployment is None:
+        deployment = Deployment(platform=platform, deployment_id=deployment_id)
+        db.session.add(deployment)
+        db.session.flush()
+    return deployment
+
+
+def remove_platform(platform_id: int) -> bool:
+    platform = db.session.get(Platform, platform_id)
+    if platform is None:
+        return False
+    db.session.delete(platform)
+    db.session.flush()
+    return True
+
+
+def list_platforms(platform_id: int | None = None) -> list[Platform]:
+    query = select(Platform).order_by(Platform.issuer, Platform.client_id)
+    if platform_id is not None:
+        query = query.where(Platform.id == platform_id)
+    return list(db.session.scalars(query))
