@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"))
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("LTI_TOOL_INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
+                instance_path=instance_path or None)
     configure(app, test_config)
     init_extensions(app)
     configure_lti(app)

@@ -1,0 +1,103 @@
+"""Fixtures: the app on SQLite (always) and PostgreSQL (when TEST_DATABASE_URL is set), migrated with Alembic,
+served on 127.0.0.1 by a live server so the tool fetches the demo platform's keys over real HTTP."""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from werkzeug.serving import make_server
+
+from lti_tool import create_app
+from models import db
+from tests.fixtures.browser import LtiBrowser
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _postgres_url(schema: str) -> str:
+    base = os.environ["TEST_DATABASE_URL"]
+    if base.startswith("postgresql://"):
+        base = "postgresql+psycopg://" + base[len("postgresql://"):]
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    schema = f"test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_postgres_url("public"))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    yield _postgres_url(schema)
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from flask_migrate import upgrade
+
+    application = create_app({
+        "TESTING": True, "SECRET_KEY": "test-secret", "SQLALCHEMY_DATABASE_URI": database_url,
+        "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance")), "DEMO_PLATFORM": True,
+        "LTI_ALLOW_HTTP_PLATFORMS": True, "PUBLIC_BASE_URL": "http://127.0.0.1:0",
+    })
+    with application.app_context():
+        upgrade()  # the schema comes from the migrations, as in production
+    server = make_server("127.0.0.1", 0, application, threaded=True)
+    application.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield application
+    server.shutdown()
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def clean_database(app):
+    yield
+    with app.app_context():
+        db.session.remove()
+        tables = [table for table in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    connection.execute(table.delete())
+    keys = app.extensions["lti_platform_keys"]
+    keys._memo.clear()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def platform(app, runner):
+    """Demo site moodle-a, registered with the tool through the CLI as an administrator would."""
+    from lti_tool.demo_platform.sites import simulator
+
+    result = runner.invoke(args=["lti-demo", "setup", "--base-url", app.config["PUBLIC_BASE_URL"]])
+    assert result.exit_code == 0, result.output
+    with app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
+        return simulator("moodle-a")
+
+
+@pytest.fixture
+def lti(client, platform):
+    return LtiBrowser(client, platform)
