@@ -5,7 +5,7 @@ leeway, and every failure turned into a `LaunchRefused` with a reason code.
 from __future__ import annotations
 
 import jwt
-from flask import current_app, render_template
+from flask import current_app, g, render_template
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskSessionService
 from pylti1p3.exception import LtiException
 
@@ -52,7 +52,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def validate(self):
         self._validated = True
         try:
-            (self.validate_state().validate_jwt_format().validate_registration().validate_jwt_signature()
+            (self.validate_jwt_format().validate_state().validate_registration().validate_jwt_signature()
              .validate_deployment().validate_message().validate_nonce())
         except Exception:
             self._validated = False
@@ -81,6 +81,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         header, body = self._jwt.get("header"), self._jwt.get("body")
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise LaunchRefused("malformed_jwt", "header or body is not a JSON object")
+        presentation = body.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation")
+        if isinstance(presentation, dict) and isinstance(presentation.get("locale"), str):
+            g.launch_locale = presentation["locale"][:2].lower()  # only to speak the user's language
         if header.get("alg") not in ALLOWED_ALGORITHMS:
             raise LaunchRefused("unsupported_alg", f"alg {header.get('alg')!r}")
         if not header.get("kid"):

@@ -1,0 +1,251 @@
+"""Every bad launch is a 4xx page with a reason code, logged, creating nothing — never a 500."""
+import base64
+import json
+import time
+
+import jwt
+import pytest
+from sqlalchemy import func, select
+
+from lti_tool.demo_platform.simulator import generate_private_key_pem
+from models import Course, CourseMembership, User, db
+
+
+@pytest.fixture
+def nothing_created(app):
+    yield
+    with app.app_context():
+        for model in (User, Course, CourseMembership):
+            assert db.session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+
+
+def assert_refused(response, code, status=400):
+    assert response.status_code == status, response.text
+    assert code in response.text
+    assert "<html" in response.text
+
+
+def b64(data: dict | str) -> str:
+    raw = data if isinstance(data, str) else json.dumps(data)
+    return base64.urlsafe_b64encode(raw.encode()).rstrip(b"=").decode()
+
+
+def test_bad_signature(lti, nothing_created, caplog):
+    other_key = generate_private_key_pem()
+    response = lti.launch(sign=lambda claims: lti.platform.sign(claims, private_pem=other_key))
+    assert_refused(response, "bad_signature")
+    assert "bad_signature" in caplog.text  # logged
+
+
+def test_expired_token(lti, nothing_created):
+    past = int(time.time()) - 300
+    response = lti.launch(claims_update={"iat": past, "exp": past + 60})
+    assert_refused(response, "token_expired")
+
+
+def test_small_clock_skew_is_tolerated(lti):
+    now = int(time.time())
+    assert lti.launch(claims_update={"iat": now + 5, "exp": now - 5 + 60}).status_code == 303
+
+
+def test_token_issued_in_the_future(lti, nothing_created):
+    future = int(time.time()) + 600
+    response = lti.launch(claims_update={"iat": future, "exp": future + 60})
+    assert_refused(response, "token_not_yet_valid")
+
+
+def test_missing_exp(lti, nothing_created):
+    state, nonce = lti.login()
+    claims = lti.claims(nonce)
+    del claims["exp"]
+    assert_refused(lti.post_launch(lti.platform.sign(claims), state), "missing_claim")
+
+
+def test_wrong_audience(lti, nothing_created):
+    assert_refused(lti.launch(claims_update={"aud": "another-tool"}), "unknown_platform")
+
+
+def test_audience_list_with_tool_but_azp_elsewhere(lti, nothing_created):
+    response = lti.launch(claims_update={"aud": ["demo-client-a", "another-tool"], "azp": "another-tool"})
+    assert response.status_code == 400
+
+
+def test_audience_list_with_azp_naming_the_tool_is_accepted(lti):
+    response = lti.launch(claims_update={"aud": ["another-tool", "demo-client-a"], "azp": "demo-client-a"})
+    assert response.status_code == 303
+
+
+def test_unknown_issuer_at_login(lti, client, nothing_created):
+    response = client.post("/lti/login", data={"iss": "https://moodle.unknown.example", "login_hint": "1",
+                                               "client_id": "x", "target_link_uri": "http://tool/lti/launch"})
+    assert_refused(response, "unknown_platform")
+
+
+def test_unknown_issuer_at_launch(lti, nothing_created):
+    assert_refused(lti.launch(claims_update={"iss": "https://moodle.unknown.example"}), "unknown_platform")
+
+
+def test_unknown_client_id_at_login(lti, client):
+    response = client.post("/lti/login", data={"iss": lti.platform.issuer, "login_hint": "1", "client_id": "nope"})
+    assert_refused(response, "unknown_platform")
+
+
+def test_unknown_deployment_at_login(lti, client):
+    response = client.post("/lti/login", data={"iss": lti.platform.issuer, "login_hint": "1",
+                                               "client_id": lti.platform.client_id, "lti_deployment_id": "99"})
+    assert_refused(response, "unknown_deployment")
+
+
+def test_unknown_deployment_at_launch(lti, nothing_created):
+    claims_update = {"https://purl.imsglobal.org/spec/lti/claim/deployment_id": "99"}
+    assert_refused(lti.launch(claims_update=claims_update), "unknown_deployment")
+
+
+def test_missing_login_parameters(client, platform):
+    assert_refused(client.post("/lti/login", data={"login_hint": "1"}), "missing_issuer")
+    assert_refused(client.post("/lti/login", data={"iss": platform.issuer}), "missing_login_hint")
+
+
+def test_unknown_kid(lti, nothing_created):
+    response = lti.launch(sign=lambda claims: lti.platform.sign(claims, kid="not-a-published-kid"))
+    assert_refused(response, "unknown_kid")
+
+
+def test_missing_kid(lti, nothing_created):
+    state, nonce = lti.login()
+    token = jwt.encode(lti.claims(nonce), lti.platform.private_pem, algorithm="RS256")  # no kid header
+    assert_refused(lti.post_launch(token, state), "missing_kid")
+
+
+def test_alg_none(lti, nothing_created):
+    state, nonce = lti.login()
+    token = b64({"alg": "none", "kid": lti.platform.kid, "typ": "JWT"}) + "." + b64(lti.claims(nonce)) + "."
+    assert_refused(lti.post_launch(token, state), "unsupported_alg")
+
+
+def test_hs256_key_confusion(lti, nothing_created):
+    """HS256 signed with the platform's public key as the secret: the classic confusion attack."""
+    state, nonce = lti.login()
+    public_json = json.dumps(lti.platform.jwk)
+    header = b64({"alg": "HS256", "kid": lti.platform.kid, "typ": "JWT"})
+    body = b64(lti.claims(nonce))
+    import hashlib
+    import hmac
+    signature = hmac.new(public_json.encode(), f"{header}.{body}".encode(), hashlib.sha256).digest()
+    token = f"{header}.{body}." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+    assert_refused(lti.post_launch(token, state), "unsupported_alg")
+
+
+@pytest.mark.parametrize("garbage", ["not-a-jwt", "a.b.c", "....", b64("[]") + "." + b64("[]") + ".x"])
+def test_garbage_jwt(lti, garbage, nothing_created):
+    state, _ = lti.login()
+    assert_refused(lti.post_launch(garbage, state), "malformed_jwt")
+
+
+def test_missing_id_token(lti, nothing_created):
+    state, _ = lti.login()
+    assert_refused(lti.post_launch(None, state), "missing_id_token")
+
+
+def test_missing_state(lti, nothing_created):
+    _, nonce = lti.login()
+    assert_refused(lti.post_launch(lti.platform.sign(lti.claims(nonce)), None), "missing_state")
+
+
+def test_mismatched_state(lti, nothing_created):
+    state, nonce = lti.login()
+    assert_refused(lti.post_launch(lti.platform.sign(lti.claims(nonce)), "state-forged"), "state_cookie_missing")
+
+
+def test_state_without_the_browser_cookie(lti, app, nothing_created):
+    state, nonce = lti.login()
+    other_browser = app.test_client()
+    response = other_browser.post("/lti/launch", data={"id_token": lti.platform.sign(lti.claims(nonce)), "state": state})
+    assert_refused(response, "state_cookie_missing")
+
+
+def test_missing_nonce(lti, nothing_created):
+    state, nonce = lti.login()
+    claims = lti.claims(nonce)
+    del claims["nonce"]
+    assert_refused(lti.post_launch(lti.platform.sign(claims), state), "missing_nonce")
+
+
+def test_replayed_launch_post_is_refused(lti, app):
+    state, nonce = lti.login()
+    token = lti.platform.sign(lti.claims(nonce))
+    assert lti.post_launch(token, state).status_code == 303
+    assert_refused(lti.post_launch(token, state), "replayed_launch")
+
+
+def test_old_nonce_reused_with_a_new_login_is_refused(lti, nothing_created):
+    _, old_nonce = lti.login()
+    state, _ = lti.login()
+    assert_refused(lti.post_launch(lti.platform.sign(lti.claims(old_nonce)), state), "nonce_mismatch")
+
+
+def test_state_that_the_tool_never_issued(lti, client, nothing_created):
+    client.set_cookie("lti1p3-state-made-up", "state-made-up")
+    _, nonce = lti.login()
+    assert_refused(lti.post_launch(lti.platform.sign(lti.claims(nonce)), "state-made-up"), "unknown_state")
+
+
+def test_expired_state(lti, app, nothing_created):
+    from datetime import timedelta
+
+    from models import LaunchState, utcnow
+
+    state, nonce = lti.login()
+    with app.app_context():
+        row = db.session.get(LaunchState, state)
+        row.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert_refused(lti.post_launch(lti.platform.sign(lti.claims(nonce)), state), "state_expired")
+
+
+def test_wrong_lti_version_or_message(lti, nothing_created):
+    response = lti.launch(claims_update={"https://purl.imsglobal.org/spec/lti/claim/version": "1.1"})
+    assert_refused(response, "invalid_message")
+    response = lti.launch(claims_update={"https://purl.imsglobal.org/spec/lti/claim/message_type": "Bogus"})
+    assert_refused(response, "invalid_message")
+
+
+def test_launch_without_course_context(lti, nothing_created):
+    response = lti.launch(claims_update={"https://purl.imsglobal.org/spec/lti/claim/context": None})
+    assert_refused(response, "missing_context")
+
+
+def test_learner_cannot_deep_link(lti, client, nothing_created):
+    response = lti.launch(user="101", message_type="LtiDeepLinkingRequest",
+                          deep_link_return_url="http://127.0.0.1/return")
+    assert_refused(response, "invalid_message")
+
+
+def test_get_on_launch_is_405_not_500(client):
+    response = client.get("/lti/launch")
+    assert response.status_code == 405
+
+
+def test_platform_keys_unreachable_is_a_clear_error(lti, app, nothing_created):
+    from models import Platform
+
+    with app.app_context():
+        platform = db.session.scalars(select(Platform)).one()
+        platform.key_set_url = "http://127.0.0.1:9/jwks"  # nothing listens on the discard port
+        db.session.commit()
+    response = lti.launch()
+    assert response.status_code == 502
+    assert "platform_keys_unavailable" in response.text
+
+
+def test_error_page_in_english_when_the_launch_says_so(lti):
+    response = lti.launch(locale="en", claims_update={"exp": int(time.time()) - 100, "iat": int(time.time()) - 160})
+    assert response.status_code == 400
+    assert "token_expired" in response.text
+    assert "The launch has expired" in response.text
+
+
+def test_error_page_in_french_by_default(lti):
+    response = lti.launch(locale="", claims_update={"exp": int(time.time()) - 100, "iat": int(time.time()) - 160})
+    assert response.status_code == 400
+    assert "Le lancement a expiré" in response.text or "expiré" in response.text
