@@ -14,6 +14,7 @@ from pylti1p3.exception import LtiException
 
 from ..errors import RegistrationError
 from ..services import platforms
+from ..services.http import TimeoutSession
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -29,17 +30,6 @@ SCOPES = [
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme, parts.netloc
-
-
-class TimeoutSession(requests.Session):
-    def __init__(self, timeout: float):
-        super().__init__()
-        self.timeout = timeout
-
-    def request(self, *args, **kwargs):
-        kwargs.setdefault("timeout", self.timeout)
-        kwargs.setdefault("allow_redirects", False)
-        return super().request(*args, **kwargs)
 
 
 class ToolRegistration(DynamicRegistration):

@@ -9,41 +9,52 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models import CacheEntry, db, utcnow
 
 
 class DatabaseCache:
+    """Each operation in its own short transaction: a cache write must not hold locks for the length of the
+    caller's request (on SQLite a write lock blocks every other writer) nor roll back with it."""
+
+    table = CacheEntry.__table__
+
     def get(self, key: str) -> Any | None:
-        entry = db.session.scalars(
-            select(CacheEntry).where(CacheEntry.key == key, CacheEntry.expires_at > utcnow())
-        ).first()
-        return entry.value if entry else None
+        with db.engine.connect() as connection:
+            row = connection.execute(select(self.table.c.value).where(
+                self.table.c.key == key, self.table.c.expires_at > utcnow())).first()
+        return row[0] if row else None
 
     def set(self, key: str, value: Any, ttl: int) -> None:
-        entry = db.session.get(CacheEntry, key)
         expires_at = utcnow() + timedelta(seconds=ttl)
-        if entry is None:
-            db.session.add(CacheEntry(key=key, value=value, expires_at=expires_at))
-        else:
-            entry.value, entry.expires_at = value, expires_at
-        db.session.flush()
+        with db.engine.begin() as connection:
+            updated = connection.execute(update(self.table).where(self.table.c.key == key)
+                                         .values(value=value, expires_at=expires_at)).rowcount
+            if not updated:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(insert(self.table).values(key=key, value=value, expires_at=expires_at))
+                except IntegrityError:
+                    pass  # a concurrent writer stored it first: equally fresh
 
     def add(self, key: str, value: Any, ttl: int) -> bool:
         """Set only if absent (or expired): True when this caller won."""
         now = utcnow()
-        db.session.execute(delete(CacheEntry).where(CacheEntry.key == key, CacheEntry.expires_at <= now))
-        try:
-            with db.session.begin_nested():
-                db.session.add(CacheEntry(key=key, value=value, expires_at=now + timedelta(seconds=ttl)))
-        except IntegrityError:
-            return False
+        with db.engine.begin() as connection:
+            connection.execute(delete(self.table).where(self.table.c.key == key, self.table.c.expires_at <= now))
+            try:
+                with connection.begin_nested():
+                    connection.execute(insert(self.table).values(key=key, value=value,
+                                                                 expires_at=now + timedelta(seconds=ttl)))
+            except IntegrityError:
+                return False
         return True
 
     def delete(self, key: str) -> None:
-        db.session.execute(delete(CacheEntry).where(CacheEntry.key == key))
+        with db.engine.begin() as connection:
+            connection.execute(delete(self.table).where(self.table.c.key == key))
 
 
 class RedisCache:

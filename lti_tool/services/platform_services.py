@@ -1,0 +1,49 @@
+"""Calling a platform's services (AGS, NRPS) with pylti1p3, access tokens shared by all workers.
+
+pylti1p3's Flask connector keeps tokens per process, keyed on issuer and scopes only: two registrations under
+one issuer would share a token. Here the key is (issuer, client id, scopes), the store is the shared cache,
+and a token is dropped a minute before it expires.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Iterable
+
+from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.names_roles import NamesRolesProvisioningService
+from pylti1p3.service_connector import ServiceConnector
+
+from .http import TimeoutSession
+
+EXPIRY_MARGIN_SECONDS = 60
+
+
+class SharedTokenConnector(ServiceConnector):
+    def __init__(self, registration, cache, *, timeout: float = 10):
+        super().__init__(registration, TimeoutSession(timeout))
+        self.cache = cache
+
+    def _scope_key(self, scopes: Iterable[str]) -> str:
+        parts = [self._registration.get_issuer() or "", self._registration.get_client_id() or "", *sorted(scopes)]
+        return "token:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+    def _get_cached_access_token(self, scope_key: str) -> str | None:
+        return self.cache.get(scope_key)
+
+    def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
+        ttl = int(expires_in or 0) - EXPIRY_MARGIN_SECONDS
+        if ttl > 0:
+            self.cache.set(scope_key, access_token, ttl)
+
+
+def grades_service(registration, cache, *, lineitems_url: str | None, lineitem_url: str | None,
+                   scopes: list[str]) -> AssignmentsGradesService:
+    endpoint = {"scope": scopes, "lineitems": lineitems_url}
+    if lineitem_url:
+        endpoint["lineitem"] = lineitem_url
+    return AssignmentsGradesService(SharedTokenConnector(registration, cache), endpoint)
+
+
+def roster_service(registration, cache, *, memberships_url: str) -> NamesRolesProvisioningService:
+    return NamesRolesProvisioningService(SharedTokenConnector(registration, cache),
+                                         {"context_memberships_url": memberships_url, "service_versions": ["2.0"]})
