@@ -1,0 +1,59 @@
+"""Platform keys: fetched once and cached, refetched once (rate-limited) when an unknown kid arrives."""
+import logging
+from pathlib import Path
+
+import pytest
+
+from lti_tool.demo_platform.simulator import PlatformSimulator, generate_private_key_pem
+
+
+def jwks_fetches(caplog):
+    return sum("GET /demo/moodle-a/jwks" in record.getMessage() for record in caplog.records)
+
+
+@pytest.fixture
+def rotate_platform_key(app, lti):
+    """The demo site rotates its key (as Moodle can): new private key file, new kid."""
+    path = Path(app.instance_path) / "demo_platform" / "moodle-a.pem"
+    old = path.read_text()
+
+    def rotate():
+        path.write_text(generate_private_key_pem())
+        p = lti.platform
+        return PlatformSimulator(issuer=p.issuer, client_id=p.client_id, deployment_id=p.deployment_id,
+                                 private_pem=path.read_text())
+
+    yield rotate
+    path.write_text(old)
+
+
+def test_keys_are_fetched_once_for_many_launches(lti, caplog):
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    for _ in range(3):
+        assert lti.launch().status_code == 303
+    assert jwks_fetches(caplog) == 1
+
+
+def test_keys_come_from_the_shared_cache_in_a_fresh_worker(lti, app, caplog):
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    assert lti.launch().status_code == 303
+    app.extensions["lti_platform_keys"]._memo.clear()  # as if another worker served the next launch
+    assert lti.launch().status_code == 303
+    assert jwks_fetches(caplog) == 1
+
+
+def test_platform_key_rotation_is_followed_with_one_refetch(lti, rotate_platform_key, caplog):
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    assert lti.launch().status_code == 303  # caches the old key set
+    rotated = rotate_platform_key()
+    assert lti.launch(platform=rotated).status_code == 303  # unknown kid -> one refetch
+    assert jwks_fetches(caplog) == 2
+
+
+def test_unknown_kids_do_not_hammer_the_platform(lti, caplog):
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    assert lti.launch().status_code == 303
+    for _ in range(3):
+        response = lti.launch(sign=lambda claims: lti.platform.sign(claims, kid="forged"))
+        assert response.status_code == 400 and "unknown_kid" in response.text
+    assert jwks_fetches(caplog) == 2  # the first unknown kid refetches, the next ones wait
