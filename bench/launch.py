@@ -224,6 +224,7 @@ class PhaseResult:
     outcomes: list[Outcome] = field(default_factory=list)
     wall_seconds: float = 0.0
     cpu_ms: float | None = None
+    bench_cpu_ms: float = 0.0  # this process (browser + platform), for context: it shares the machine
     note: str = ""
 
     @property
@@ -322,6 +323,7 @@ def run_phase(name: str, launcher: Launcher, count: int, concurrency: int, gunic
               pids: list[int]) -> PhaseResult:
     result = PhaseResult(name, concurrency)
     before = cpu_ticks(pids)
+    bench_before = time.process_time()
     started = time.perf_counter()
     if concurrency == 1:
         result.outcomes = [launcher.launch() for _ in range(count)]
@@ -329,6 +331,7 @@ def run_phase(name: str, launcher: Launcher, count: int, concurrency: int, gunic
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="launch") as pool:
             result.outcomes = list(pool.map(lambda _: launcher.launch(), range(count)))
     result.wall_seconds = time.perf_counter() - started
+    result.bench_cpu_ms = (time.process_time() - bench_before) * 1000.0
     now = gunicorn.worker_pids()
     if now != pids:
         result.note = f"worker set changed during the phase ({pids} -> {now}): CPU figure unreliable"
@@ -344,7 +347,8 @@ def print_phase(result: PhaseResult) -> None:
           f"{len(result.failures)} failed, {result.wall_seconds:.2f} s")
     print(f"    launches/s {result.launches_per_s:.2f}   p50 {result.percentile_ms(0.50):.2f} ms   "
           f"p95 {result.percentile_ms(0.95):.2f} ms   max {result.percentile_ms(1.0):.2f} ms   "
-          f"tool CPU {cpu} ms/launch (workers' utime+stime, {CLK_TCK} ticks/s)")
+          f"tool CPU {cpu} ms/launch (workers' utime+stime, {CLK_TCK} ticks/s)   "
+          f"bench CPU {result.bench_cpu_ms / max(1, result.launches):.2f} ms/launch (browser + platform)")
     if result.note:
         print(f"    NOTE: {result.note}")
     shown = {}

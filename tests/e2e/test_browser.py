@@ -1,0 +1,73 @@
+"""End to end in headless Chromium (Debian's /usr/bin/chromium): a newcomer launches from the demo platform."""
+import os
+import shutil
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (done by .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--no-first-run", "--disable-sync"])
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, app, platform):
+    context = browser.new_context(base_url=app.config["PUBLIC_BASE_URL"], locale="fr-FR")
+    yield context.new_page()
+    context.close()
+
+
+def launch_from_demo(page, user, course="11"):
+    page.goto("/demo/")
+    page.select_option("#user", user)
+    page.select_option("#course", course)
+    page.get_by_role("button", name="Lancer l'outil").click()
+
+
+def test_learner_and_instructor_launch_in_a_browser(page, tmp_path):
+    launch_from_demo(page, "101")
+    page.wait_for_url("**/learner/")
+    assert "Bienvenue, Claire" in page.content()
+    page.screenshot(path=str(tmp_path / "learner.png"))
+
+    launch_from_demo(page, "201", course="12")
+    page.wait_for_url("**/instructor/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Tableau de bord du cours"
+
+
+def test_launch_inside_an_iframe_like_moodle(page):
+    """In a frame the login first checks that cookies work, then carries on (lti1p3_new_window=1)."""
+    seen = []
+    page.on("request", lambda request: seen.append(request.url))
+    page.goto("/demo/")
+    page.select_option("#user", "105")
+    page.check("#embed")
+    page.get_by_role("button", name="Lancer l'outil").click()
+    frame = page.frame_locator("#tool-frame")
+    frame.get_by_text("Bienvenue, Amélie").wait_for(timeout=10000)
+    assert any("/lti/login?" in url and "lti1p3_new_window=1" in url for url in seen), seen
+
+
+def test_learner_page_fits_a_phone_screen(browser, app, platform):
+    context = browser.new_context(base_url=app.config["PUBLIC_BASE_URL"], viewport={"width": 375, "height": 700},
+                                  locale="fr-FR")
+    page = context.new_page()
+    launch_from_demo(page, "103")
+    page.wait_for_url("**/learner/")
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert scroll_width <= 375
