@@ -103,3 +103,11 @@ def test_service_calls_without_token_are_401(services):
 
     url = db.session.scalars(select(Course)).one().memberships_url
     assert requests.get(url, timeout=5).status_code == 401
+
+
+def test_grades_page_shows_what_the_tool_sent(services, client):
+    services["ags"].put_grade(grade(91, datetime.now(timezone.utc)).set_comment("Parcours terminé"))
+    db.session.commit()
+    page = client.get("/demo/grades")
+    assert page.status_code == 200
+    assert "Claire Martin" in page.text and "91.0 / 100.0" in page.text and "Parcours terminé" in page.text
