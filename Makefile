@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d lti_tool/translations
+	$(BIN)/pybabel compile -d lti_tool/translations >/dev/null
 
 install: $(STAMP) translations
 
