@@ -256,8 +256,10 @@ def make_users(count: int) -> list[DemoUser]:
     users = []
     for number in range(1, count + 1):
         role = "Instructor" if number % 10 == 0 else "Learner"  # one instructor in ten
-        users.append(DemoUser(f"u{number}", GIVEN[number % len(GIVEN)], f"{FAMILY[(number // 10) % len(FAMILY)]}{number}",
-                              role, "infirmière" if role == "Learner" else "formateur", idnumber=f"{10_000_000_000 + number}"))
+        family = f"{FAMILY[(number // 10) % len(FAMILY)]}{number}"
+        profession = "infirmière" if role == "Learner" else "formateur"
+        users.append(DemoUser(f"u{number}", GIVEN[number % len(GIVEN)], family, role, profession,
+                              idnumber=f"{10_000_000_000 + number}"))
     return users
 
 
