@@ -101,10 +101,11 @@ def configure_requests(app: Flask) -> None:
 
     @app.after_request
     def commit(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
+        if db.session.registry.has() and db.session().in_transaction():  # nothing to do for most GETs
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response

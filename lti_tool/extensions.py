@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Flask, g, request, session
 from flask_babel import Babel
+from sqlalchemy import event
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
 
@@ -28,8 +29,20 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages, default=current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # WAL: readers never block the writer; synchronous=NORMAL: no fsync per commit (durable at checkpoints).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
 def init_extensions(app: Flask) -> None:
     db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

@@ -111,6 +111,8 @@ class PlatformSimulator:
     jwk: dict = field(init=False)
 
     def __post_init__(self):
+        # Parsing (and checking) an RSA private key costs tens of milliseconds: once per simulator.
+        self._key = serialization.load_pem_private_key(self.private_pem.encode(), password=None)
         self.jwk = public_jwk(self.private_pem)
         self.base_url = (self.base_url or self.issuer).rstrip("/")
 
@@ -138,7 +140,7 @@ class PlatformSimulator:
              headers: dict | None = None) -> str:
         header = {"kid": kid if kid is not None else self.kid, "typ": "JWT"}
         header.update(headers or {})
-        return jwt.encode(claims, private_pem or self.private_pem, algorithm=alg, headers=header)
+        return jwt.encode(claims, private_pem or self._key, algorithm=alg, headers=header)
 
     # -- messages --------------------------------------------------------------------------------------
     def login_initiation(self, *, tool_login_url: str, target_link_uri: str, user: DemoUser, message_hint: str) -> dict:

@@ -55,9 +55,14 @@ def simulator(site: str) -> PlatformSimulator | None:
         if registration is None:
             return None
         client_id, deployment_id = registration.client_id, registration.deployment_id
-    issuer = f"{base_url()}/demo/{site}"
-    return PlatformSimulator(issuer=issuer, client_id=client_id, deployment_id=deployment_id,
-                             private_pem=private_key(site))
+    identity = (site, f"{base_url()}/demo/{site}", client_id, deployment_id, private_key(site))
+    if identity not in _simulators:
+        _simulators[identity] = PlatformSimulator(issuer=identity[1], client_id=client_id,
+                                                  deployment_id=deployment_id, private_pem=identity[4])
+    return _simulators[identity]
+
+
+_simulators: dict[tuple, PlatformSimulator] = {}
 
 
 def tool_url(path: str) -> str:

@@ -11,6 +11,7 @@ from pylti1p3.exception import LtiException
 
 from ..errors import LaunchRefused
 from ..services import launch_state
+from ..services.jwt_decoding import DECODER
 from ..services.platform_keys import ALLOWED_ALGORITHMS
 from .tool_conf import DatabaseToolConf
 
@@ -116,7 +117,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         key = self.platform_keys.signing_key(self._registration.get_key_set_url(), header["kid"], header["alg"])
         client_id = self._registration.get_client_id()
         try:
-            body = jwt.decode(
+            body = DECODER.decode(
                 self._get_id_token(), key, algorithms=[header["alg"]], audience=client_id,
                 issuer=self._registration.get_issuer(),
                 leeway=current_app.config["LTI_JWT_LEEWAY_SECONDS"],

@@ -13,8 +13,8 @@ from models import Role, db
 from ..auth import current_launch, role_required, start_session
 from ..errors import LaunchRefused, wants_json
 from ..extensions import csrf
-from ..services import keys, launches, platforms
-from ..urls import tool_urls
+from ..services import keys, launches
+from ..urls import external_url, tool_urls
 from . import bp
 from .dynamic_registration import SCOPES, ToolRegistration
 from .launch import LaunchStateSession, ToolMessageLaunch, ToolOIDCLogin
@@ -32,10 +32,10 @@ def login():
     if not params.get("login_hint"):
         raise LaunchRefused("missing_login_hint")
     tool_conf = DatabaseToolConf()
-    if tool_conf.find_registration_by_params(params["iss"], params.get("client_id")) is None:
+    deployment_id = params.get("lti_deployment_id") or None
+    if tool_conf.load(params["iss"], params.get("client_id"), deployment_id) is None:
         raise LaunchRefused("unknown_platform", f"{params['iss']} / {params.get('client_id')}")
-    deployment_id = params.get("lti_deployment_id")
-    if deployment_id and platforms.find_deployment(tool_conf.platform.id, deployment_id) is None:
+    if deployment_id and tool_conf.deployment_pk is None:
         raise LaunchRefused("unknown_deployment", f"deployment {deployment_id!r}")
     flask_request = FlaskRequest()
     oidc = ToolOIDCLogin(flask_request, tool_conf, session_service=LaunchStateSession(flask_request, tool_conf))
@@ -45,7 +45,7 @@ def login():
         # Only inside a frame can third-party cookie blocking lose the state cookie: check it there.
         oidc.enable_check_cookies()
     try:
-        return oidc.redirect(tool_urls()["launch"])
+        return oidc.redirect(external_url("lti.launch"))
     except (OIDCException, LtiException) as error:
         raise LaunchRefused("unknown_platform", str(error)) from error
 
@@ -59,14 +59,14 @@ def launch():
                                 session_service=LaunchStateSession(flask_request, tool_conf))
     message.validate()
     claims = message.claims()
-    record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment.id, claims)
+    record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment_pk, claims)
     start_session(user_id=record.user_id, course_id=record.course_id, platform_id=tool_conf.platform.id,
                   role=record.role, link_id=record.resource_link_id, locale=_short_locale(record.locale))
     if message.is_deep_link_launch():
         if record.role == Role.LEARNER:
             raise LaunchRefused("invalid_message", "deep linking requested by a learner")
         settings = claims[launches.DEEP_LINKING_SETTINGS]
-        session["deep_link"] = {"deployment_id": tool_conf.deployment.deployment_id, "settings": {
+        session["deep_link"] = {"deployment_id": tool_conf.platform.deployment_id, "settings": {
             key: settings.get(key) for key in ("deep_link_return_url", "accept_types", "accept_multiple",
                                                "accept_presentation_document_targets", "data", "title", "text")}}
         return redirect(url_for("lti.deep_link"), code=303)

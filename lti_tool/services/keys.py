@@ -23,6 +23,17 @@ def _new_key() -> ToolKey:
     return ToolKey(kid=public_jwk["kid"], private_pem=pem, public_jwk=public_jwk, status=ToolKey.ACTIVE)
 
 
+_loaded: dict[str, object] = {}
+
+
+def private_key_object(key: ToolKey):
+    """The parsed private key, kept per process: parsing and checking an RSA key costs tens of milliseconds."""
+    loaded = _loaded.get(key.kid)
+    if loaded is None:
+        loaded = _loaded[key.kid] = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    return loaded
+
+
 def active_key() -> ToolKey | None:
     return db.session.scalars(
         select(ToolKey).where(ToolKey.status == ToolKey.ACTIVE).order_by(ToolKey.id.desc()).limit(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from models import LaunchState, db, utcnow
 
@@ -13,25 +13,26 @@ from ..errors import LaunchRefused
 PURGE_AFTER = timedelta(days=1)
 
 
+TABLE = LaunchState.__table__
+# Built once: on the launch path, building statements costs more than running them.
+ISSUE = insert(TABLE)
+CONSUME = (update(TABLE).where(TABLE.c.state == bindparam("s"), TABLE.c.nonce == bindparam("n"),
+                               TABLE.c.used_at.is_(None), TABLE.c.expires_at > bindparam("now"))
+           .values(used_at=bindparam("now")))
+
+
 def issue(state: str, nonce: str, platform_id: int | None, lifetime_seconds: int) -> None:
     now = utcnow()
-    db.session.add(LaunchState(state=state, nonce=nonce, platform_id=platform_id, created_at=now,
-                               expires_at=now + timedelta(seconds=lifetime_seconds)))
+    connection = db.session.connection()
+    connection.execute(ISSUE, {"state": state, "nonce": nonce, "platform_id": platform_id, "created_at": now,
+                               "expires_at": now + timedelta(seconds=lifetime_seconds), "used_at": None})
     if random.random() < 0.01:  # old rows are useless once expired; purge them now and then
-        db.session.execute(delete(LaunchState).where(LaunchState.expires_at < now - PURGE_AFTER))
-    db.session.flush()
+        connection.execute(delete(TABLE).where(TABLE.c.expires_at < now - PURGE_AFTER))
 
 
 def consume(state: str, nonce: str) -> None:
     """Mark the (state, nonce) pair used, atomically: of two concurrent launches with it, one wins."""
-    now = utcnow()
-    result = db.session.execute(
-        update(LaunchState)
-        .where(LaunchState.state == state, LaunchState.nonce == nonce,
-               LaunchState.used_at.is_(None), LaunchState.expires_at > now)
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.connection().execute(CONSUME, {"s": state, "n": nonce, "now": utcnow()})
     if result.rowcount == 1:
         return
     row = db.session.scalars(select(LaunchState).where(LaunchState.state == state)).first()

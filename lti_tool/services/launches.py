@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Course, CourseMembership, ResourceLink, Role, User, db, utcnow
@@ -53,18 +55,25 @@ class LaunchRecord:
     locale: str
 
 
-def _upsert(model, index_elements: list[str], values: dict[str, Any], update_keys: list[str]) -> int:
-    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: one statement, safe when two launches race."""
-    dialect = db.session.get_bind().dialect.name
+@lru_cache(maxsize=None)
+def _upsert_statement(table_name: str, dialect: str, index_elements: tuple[str, ...], columns: tuple[str, ...],
+                      update_keys: tuple[str, ...]):
+    """Built once per table and dialect: building an ON CONFLICT statement costs more than running it."""
+    table = db.metadata.tables[table_name]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values)
+    statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
     statement = statement.on_conflict_do_update(
-        index_elements=index_elements, set_={key: statement.excluded[key] for key in update_keys}
-    )
-    if hasattr(model, "id"):
-        return db.session.execute(statement.returning(model.id)).scalar_one()
-    db.session.execute(statement)
-    return 0
+        index_elements=list(index_elements), set_={key: statement.excluded[key] for key in update_keys})
+    return statement.returning(table.c.id) if "id" in table.c else statement
+
+
+def _upsert(connection, model, index_elements: tuple[str, ...], values: dict[str, Any],
+            update_keys: tuple[str, ...]) -> int:
+    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: one statement, safe when two launches race."""
+    statement = _upsert_statement(model.__tablename__, connection.dialect.name, index_elements, tuple(values),
+                                  update_keys)
+    result = connection.execute(statement, values)
+    return result.scalar_one() if "id" in model.__table__.c else 0
 
 
 def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str, Any]) -> LaunchRecord:
@@ -75,7 +84,8 @@ def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str,
     lis = claims.get(LTI + "lis") or {}
     presentation = claims.get(LTI + "launch_presentation") or {}
     locale = str(presentation.get("locale") or "")[:20]
-    user_id = _upsert(User, ["platform_id", "sub"], {
+    connection = db.session.connection()
+    user_id = _upsert(connection, User, ("platform_id", "sub"), {
         "platform_id": platform_id, "sub": str(claims["sub"])[:255],
         "name": str(claims.get("name") or "")[:300],
         "given_name": str(claims.get("given_name") or "")[:200],
@@ -83,29 +93,29 @@ def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str,
         "email": str(claims.get("email") or "")[:320],
         "person_sourcedid": str(lis.get("person_sourcedid") or "")[:255],
         "locale": locale, "created_at": now, "last_launch_at": now,
-    }, ["name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"])
+    }, ("name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"))
 
     ags = claims.get(AGS_ENDPOINT) or {}
     nrps = claims.get(NRPS) or {}
-    course_id = _upsert(Course, ["platform_id", "context_id"], {
+    course_id = _upsert(connection, Course, ("platform_id", "context_id"), {
         "platform_id": platform_id, "deployment_id": deployment_pk, "context_id": str(context["id"])[:255],
         "label": str(context.get("label") or "")[:255], "title": str(context.get("title") or "")[:500],
         "memberships_url": nrps.get("context_memberships_url"), "lineitems_url": ags.get("lineitems"),
         "created_at": now,
-    }, ["deployment_id", "label", "title", "memberships_url", "lineitems_url"])
+    }, ("deployment_id", "label", "title", "memberships_url", "lineitems_url"))
 
     link_id = None
     resource_link = claims.get(LTI + "resource_link") or {}
     if resource_link.get("id"):
-        link_id = _upsert(ResourceLink, ["course_id", "resource_link_id"], {
+        link_id = _upsert(connection, ResourceLink, ("course_id", "resource_link_id"), {
             "course_id": course_id, "resource_link_id": str(resource_link["id"])[:255],
             "title": str(resource_link.get("title") or "")[:500],
             "custom": claims.get(LTI + "custom") or {}, "lineitem_url": ags.get("lineitem"), "created_at": now,
-        }, ["title", "custom", "lineitem_url"])
+        }, ("title", "custom", "lineitem_url"))
 
     lti_roles = [str(role) for role in claims.get(LTI + "roles") or []]
     role = map_role(lti_roles)
-    _upsert(CourseMembership, ["user_id", "course_id"], {
+    _upsert(connection, CourseMembership, ("user_id", "course_id"), {
         "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
-    }, ["role", "lti_roles", "updated_at"])
+    }, ("role", "lti_roles", "updated_at"))
     return LaunchRecord(user_id=user_id, course_id=course_id, resource_link_id=link_id, role=role, locale=locale)

@@ -1,9 +1,11 @@
 """Registrations of platforms (Moodle sites) and their deployments."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
 from models import Deployment, Platform, db
 
@@ -17,6 +19,48 @@ def check_url(url: str, *, allow_http: bool) -> str:
     if parts.scheme not in (("https", "http") if allow_http else ("https",)) or not parts.netloc:
         raise PlatformError(f"not an {'http(s)' if allow_http else 'https'} URL: {url!r}")
     return url
+
+
+@dataclass(frozen=True)
+class RegistrationRecord:
+    """A platform registration and (when asked) one of its deployments, read in one query on the launch path."""
+
+    id: int
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    auth_audience: str | None
+    key_set_url: str
+    tool_key_id: int | None
+    deployment_pk: int | None = None
+    deployment_id: str | None = None
+
+
+@lru_cache(maxsize=None)
+def _lookup_statement(with_client_id: bool, with_deployment: bool):
+    platform, deployment = Platform.__table__, Deployment.__table__
+    columns = [platform.c[name] for name in RegistrationRecord.__dataclass_fields__ if name in platform.c]
+    source = platform
+    if with_deployment:
+        source = platform.outerjoin(deployment, and_(deployment.c.platform_id == platform.c.id,
+                                                     deployment.c.deployment_id == bindparam("deployment_id")))
+        columns += [deployment.c.id.label("deployment_pk"), deployment.c.deployment_id]
+    statement = select(*columns).select_from(source).where(platform.c.issuer == bindparam("issuer"))
+    if with_client_id:
+        statement = statement.where(platform.c.client_id == bindparam("client_id"))
+    return statement.limit(2)
+
+
+def lookup_registration(issuer: str, client_id: str | None, deployment_id: str | None = None) -> RegistrationRecord | None:
+    """The registration for (issuer, client id) — without a client id only if the issuer has just one — with
+    the deployment named, if any (`deployment_pk` is None when that deployment is unknown)."""
+    statement = _lookup_statement(bool(client_id), deployment_id is not None)
+    rows = db.session.connection().execute(statement, {"issuer": issuer, "client_id": client_id,
+                                          "deployment_id": deployment_id}).all()
+    if len(rows) != 1:
+        return None
+    return RegistrationRecord(**rows[0]._asdict())
 
 
 def find_platform(issuer: str, client_id: str | None) -> Platform | None:
