@@ -75,8 +75,10 @@ def clean_database(app):
             else:
                 for table in tables:
                     connection.execute(table.delete())
-    keys = app.extensions["lti_platform_keys"]
-    keys._memo.clear()
+    app.extensions["lti_platform_keys"]._memo.clear()
+    from lti_tool.services.platforms import forget_registrations
+
+    forget_registrations()  # per-process memo of registrations: each test starts from the database
 
 
 @pytest.fixture

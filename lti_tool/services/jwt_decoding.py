@@ -11,7 +11,7 @@ import binascii
 import jwt
 from jwt.api_jws import PyJWS
 from jwt.exceptions import DecodeError
-from jwt.utils import base64url_decode
+from jwt.utils import base64url_decode, base64url_encode
 
 ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -26,9 +26,12 @@ class FastSegmentJWS(PyJWS):
         if len(stripped) % 4 == 1 or stripped.translate(None, ALPHABET):
             raise DecodeError(f"Invalid {name} padding")
         try:
-            return base64url_decode(stripped)
+            decoded = base64url_decode(stripped)
         except (TypeError, binascii.Error) as err:
             raise DecodeError(f"Invalid {name} padding") from err
+        if base64url_encode(decoded) != stripped:  # canonical encoding only, as PyJWT
+            raise DecodeError(f"Invalid {name} padding")
+        return decoded
 
 
 def make_decoder() -> jwt.PyJWT:

@@ -1,6 +1,7 @@
 """Registrations of platforms (Moodle sites) and their deployments."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -52,9 +53,32 @@ def _lookup_statement(with_client_id: bool, with_deployment: bool):
     return statement.limit(2)
 
 
+# Registrations change rarely and every launch reads one twice (login, then launch): each process keeps the
+# ones it found for a few seconds. A removed registration or deployment stops launching within that time.
+REGISTRATION_MEMO_SECONDS = 10
+_memo: dict[tuple, tuple[float, RegistrationRecord]] = {}
+
+
 def lookup_registration(issuer: str, client_id: str | None, deployment_id: str | None = None) -> RegistrationRecord | None:
     """The registration for (issuer, client id) — without a client id only if the issuer has just one — with
     the deployment named, if any (`deployment_pk` is None when that deployment is unknown)."""
+    key = (issuer, client_id, deployment_id)
+    memo = _memo.get(key)
+    if memo and memo[0] > time.monotonic():
+        return memo[1]
+    found = _lookup(issuer, client_id, deployment_id)
+    if found is not None and (deployment_id is None or found.deployment_pk is not None):  # never cache a miss
+        if len(_memo) > 1000:
+            _memo.clear()
+        _memo[key] = (time.monotonic() + REGISTRATION_MEMO_SECONDS, found)
+    return found
+
+
+def forget_registrations() -> None:
+    _memo.clear()
+
+
+def _lookup(issuer: str, client_id: str | None, deployment_id: str | None) -> RegistrationRecord | None:
     statement = _lookup_statement(bool(client_id), deployment_id is not None)
     rows = db.session.connection().execute(statement, {"issuer": issuer, "client_id": client_id,
                                           "deployment_id": deployment_id}).all()
@@ -100,6 +124,7 @@ def add_platform(*, issuer: str, client_id: str, auth_login_url: str, auth_token
     platform.product_family = product_family or platform.product_family
     platform.scopes = scopes or platform.scopes
     db.session.flush()
+    forget_registrations()
     for deployment_id in deployment_ids:
         add_deployment(platform, deployment_id)
     return platform
@@ -122,6 +147,7 @@ def remove_platform(platform_id: int) -> bool:
         return False
     db.session.delete(platform)
     db.session.flush()
+    forget_registrations()
     return True
 
 

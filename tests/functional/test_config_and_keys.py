@@ -109,3 +109,13 @@ def test_two_registrations_of_one_issuer_are_told_apart_by_client_id(runner, lti
         from models import User
         user = db.session.scalars(select(User)).one()
         assert user.platform.client_id == "demo-client-a"
+
+
+def test_removed_platform_can_no_longer_launch(lti, runner, app):
+    assert lti.launch().status_code == 303
+    with app.app_context():
+        platform_id = db.session.scalars(select(Platform.id)).one()
+    assert runner.invoke(args=["lti", "platform", "remove", str(platform_id)]).exit_code == 0
+    response = lti.client.post("/lti/login", data={"iss": lti.platform.issuer, "login_hint": "101",
+                                                   "client_id": lti.platform.client_id})
+    assert response.status_code == 400 and "unknown_platform" in response.text
