@@ -139,3 +139,43 @@ def register_error_handlers(app: Flask) -> None:
     def handle_unexpected(error: Exception):
         log.exception("unexpected error on %s %s", request.method, request.path)
         return render_error(500, "internal_error", str(GENERIC_HTTP_MESSAGES[500]))
+
+
+class NotFound(ToolError):
+    status = 404
+    code = "not_found"
+    messages = {"not_found": _l("This item does not exist in your course.")}
+
+
+class Refused(ToolError):
+    """A domain rule said no (full session, minimum time not reached...)."""
+
+    status = 409
+    code = "refused"
+    messages = {
+        "session_full": _l("This session is full."),
+        "session_past": _l("This session has already taken place or registrations are closed."),
+        "session_cancelled": _l("This session has been cancelled."),
+        "not_bookable": _l("This session is not open to your profession."),
+        "minimum_time_not_reached": _l("Spend at least the minimum time on the module before marking it done."),
+        "step_locked": _l("Complete the previous step first."),
+        "checkin_code_invalid": _l("This check-in code is wrong or has expired. Ask the facilitator for the current code."),
+        "not_booked": _l("You are not registered for this session."),
+        "sheet_certified": _l("This attendance sheet is already certified; corrections need a reason."),
+        "reason_required": _l("Give a reason for this correction."),
+        "profile_required": _l("Complete your profile first."),
+        "invalid_form": _l("Some fields are missing or invalid."),
+    }
+
+
+class InvalidInput(ToolError):
+    status = 422
+    code = "invalid_input"
+
+    def __init__(self, errors: dict, detail: str = ""):
+        super().__init__("invalid_input", detail or str(errors))
+        self.errors = errors
+
+    @property
+    def message(self) -> str:
+        return str(_l("Some fields are missing or invalid."))

@@ -2,10 +2,15 @@
 from .admin import AdminToken
 from .base import Base, db, utcnow
 from .launch import CacheEntry, LaunchState
+from .pathways import (ActivityInterval, Enrolment, LearnerProfile, Organisation, Pathway, QuestionnaireAttempt,
+                       Step, StepCompletion, StepKind)
 from .people import Course, CourseMembership, ResourceLink, Role, User
+from .workshops import AttendanceMark, Booking, HalfDay, SessionFormat, WorkshopSession
 from .platform import Deployment, Platform, ToolKey
 
 __all__ = [
+    "ActivityInterval", "AttendanceMark", "Booking", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
+    "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
     "AdminToken", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
     "Platform", "ResourceLink", "Role", "ToolKey", "User", "db", "utcnow",
 ]

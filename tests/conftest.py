@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 from lti_tool import create_app
 from models import db
 from tests.fixtures.browser import LtiBrowser
+from tests.fixtures.factories import make_pathway, make_session, make_user, tenant  # noqa: F401
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 

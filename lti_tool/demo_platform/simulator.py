@@ -57,8 +57,8 @@ class DemoCourse:
 
 
 DEMO_USERS = [
-    DemoUser("101", "Claire", "Martin", "Learner", "infirmière", "10101010109"),
-    DemoUser("102", "Karim", "Benali", "Learner", "médecin généraliste", "10003456789"),
+    DemoUser("101", "Claire", "Martin", "Learner", "infirmière", "10101010105"),
+    DemoUser("102", "Karim", "Benali", "Learner", "médecin généraliste", "10003456786"),
     DemoUser("103", "Sophie", "Laurent", "Learner", "pharmacienne"),
     DemoUser("104", "Julien", "Petit", "Learner", "masseur-kinésithérapeute"),
     DemoUser("105", "Amélie", "Roux", "Learner", "sage-femme"),

@@ -30,7 +30,7 @@ def test_learner_launch_lands_on_learner_page(lti, client, app):
     with app.app_context():
         user = db.session.scalars(select(User).where(User.sub == "101")).one()
         assert user.email == "claire.martin@exemple-cpts.fr"
-        assert user.person_sourcedid == "10101010109"  # Moodle idnumber, where an RPPS can live
+        assert user.person_sourcedid == "10101010105"  # Moodle idnumber, where an RPPS can live
         membership = db.session.scalars(select(CourseMembership)).one()
         assert membership.role == "learner"
         link = db.session.scalars(select(ResourceLink)).one()

@@ -1,0 +1,1 @@
+"""Marshmallow schemas at the edges: forms, JSON API, imports and exports."""

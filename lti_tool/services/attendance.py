@@ -1,0 +1,99 @@
+"""Attendance per half-day: append-only marks (who, when, how), self check-in with a short-lived code shown as
+a QR code by the facilitator, and certification of the sheet when the half-day ends."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time as clock
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from models import AttendanceMark, Booking, Enrolment, HalfDay, User, db, utcnow
+
+from ..errors import Refused
+from . import completion
+
+CODE_WINDOW_SECONDS = 60  # a code changes every minute and is accepted for two windows
+LATE_AFTER = timedelta(minutes=15)
+ATTENDED = (AttendanceMark.PRESENT, AttendanceMark.LATE)
+
+
+def _code(secret: str, half_day_id: int, window: int) -> str:
+    digest = hmac.new(secret.encode(), f"checkin:{half_day_id}:{window}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"
+
+
+def current_code(secret: str, half_day_id: int, now: float | None = None) -> str:
+    return _code(secret, half_day_id, int((now or clock.time()) // CODE_WINDOW_SECONDS))
+
+
+def code_valid(secret: str, half_day_id: int, code: str, now: float | None = None) -> bool:
+    window = int((now or clock.time()) // CODE_WINDOW_SECONDS)
+    code = (code or "").strip()
+    return any(hmac.compare_digest(_code(secret, half_day_id, w), code) for w in (window, window - 1))
+
+
+def mark(half_day: HalfDay, user_id: int, status: str, *, method: str, by_user_id: int, reason: str = "") -> AttendanceMark:
+    """Append a mark. Changing an existing mark, or anything on a certified sheet, needs a reason."""
+    if status not in AttendanceMark.ALL:
+        raise Refused("invalid_form", f"status {status!r}")
+    previous = latest_marks(half_day.id).get(user_id)
+    if (previous is not None and previous.status != status or half_day.certified_at) and not reason.strip():
+        raise Refused("reason_required")
+    entry = AttendanceMark(half_day_id=half_day.id, user_id=user_id, status=status, method=method,
+                           recorded_by_user_id=by_user_id, reason=reason.strip(), recorded_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    sync_workshop_completion(half_day.session, user_id, by_user_id)
+    return entry
+
+
+def sync_workshop_completion(session, user_id: int, by_user_id: int) -> None:
+    """The workshop step is done when the learner attended every half-day of a session of it."""
+    enrolment = db.session.scalars(select(Enrolment).where(Enrolment.pathway_id == session.step.pathway_id,
+                                                           Enrolment.user_id == user_id)).first()
+    if enrolment is None:
+        return
+    attended_all = all(
+        (m := latest_marks(half.id).get(user_id)) is not None and m.status in ATTENDED for half in session.half_days)
+    done = completion.completions(enrolment).get(session.step_id)
+    if attended_all and done is None:
+        completion.record_completion(enrolment, session.step, source="attendance", by_user_id=by_user_id)
+    elif not attended_all and done is not None and done.source == "attendance":
+        completion.withdraw_completion(enrolment, session.step)
+
+
+def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: float | None = None) -> AttendanceMark:
+    if not code_valid(secret, half_day.id, code, now):
+        raise Refused("checkin_code_invalid")
+    booking = db.session.scalars(select(Booking).where(Booking.session_id == half_day.session_id,
+                                                       Booking.user_id == user.id,
+                                                       Booking.status == Booking.CONFIRMED)).first()
+    if booking is None:
+        raise Refused("not_booked")
+    previous = latest_marks(half_day.id).get(user.id)
+    if previous is not None and previous.status == AttendanceMark.PRESENT:
+        return previous
+    late = utcnow() > half_day.starts_at + LATE_AFTER
+    return mark(half_day, user.id, AttendanceMark.LATE if late else AttendanceMark.PRESENT, method="self_checkin",
+                by_user_id=user.id, reason="check-in" if previous is not None else "")
+
+
+def latest_marks(half_day_id: int) -> dict[int, AttendanceMark]:
+    latest = (select(AttendanceMark.user_id, func.max(AttendanceMark.id).label("last_id"))
+              .where(AttendanceMark.half_day_id == half_day_id).group_by(AttendanceMark.user_id).subquery())
+    rows = db.session.scalars(select(AttendanceMark).join(latest, AttendanceMark.id == latest.c.last_id))
+    return {row.user_id: row for row in rows}
+
+
+def history(half_day_id: int) -> list[AttendanceMark]:
+    return list(db.session.scalars(select(AttendanceMark).where(AttendanceMark.half_day_id == half_day_id)
+                                   .order_by(AttendanceMark.id)))
+
+
+def certify(half_day: HalfDay, by_user_id: int) -> HalfDay:
+    if half_day.certified_at is None:
+        half_day.certified_at, half_day.certified_by_user_id = utcnow(), by_user_id
+        db.session.flush()
+    return half_day

@@ -1,0 +1,126 @@
+"""The completion engine: for a learner and a pathway, which required steps (given the profession) are done,
+the progress, the weighted score and the state — recomputed on each event."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from models import ActivityInterval, Enrolment, Step, StepCompletion, db, utcnow
+
+from ..errors import Refused
+
+HEARTBEAT_GAP_SECONDS = 90  # a page seen again within this gap continues the same interval
+HEARTBEAT_MAX_CREDIT = 60  # never credit more than this per heartbeat (a tab left open is not study time)
+
+
+@dataclass(frozen=True)
+class StepStatus:
+    step: Step
+    required: bool
+    done: bool
+    unlocked: bool
+    score: float | None
+    minutes: float
+
+
+def completions(enrolment: Enrolment) -> dict[int, StepCompletion]:
+    return {c.step_id: c for c in db.session.scalars(
+        select(StepCompletion).where(StepCompletion.enrolment_id == enrolment.id))}
+
+
+def minutes_by_step(enrolment: Enrolment) -> dict[int, float]:
+    rows = db.session.execute(select(ActivityInterval.step_id, func.sum(ActivityInterval.seconds)).where(
+        ActivityInterval.enrolment_id == enrolment.id).group_by(ActivityInterval.step_id))
+    return {step_id: (seconds or 0) / 60 for step_id, seconds in rows}
+
+
+def statuses(enrolment: Enrolment) -> list[StepStatus]:
+    done = completions(enrolment)
+    minutes = minutes_by_step(enrolment)
+    result = []
+    for step in enrolment.pathway.steps:
+        unlocked = step.unlock_after_step_id is None or step.unlock_after_step_id in done
+        completion = done.get(step.id)
+        result.append(StepStatus(step=step, required=step.required_for_profession(enrolment.profession),
+                                 done=completion is not None, unlocked=unlocked,
+                                 score=completion.score if completion else None, minutes=minutes.get(step.id, 0)))
+    return result
+
+
+def recompute(enrolment: Enrolment) -> Enrolment:
+    """Progress = share of required steps done; score = weighted mean of required steps' scores (0 if not done)."""
+    rows = statuses(enrolment)
+    required = [row for row in rows if row.required]
+    done = [row for row in required if row.done]
+    total_weight = sum(max(row.step.weight, 0) for row in required) or 1
+    enrolment.progress = round(100 * len(done) / len(required), 1) if required else 0.0
+    enrolment.score = round(sum(max(row.step.weight, 0) * (row.score or 0) for row in done) / total_weight, 1)
+    any_activity = any(row.done or row.minutes for row in rows)
+    if required and len(done) == len(required):
+        if enrolment.state != Enrolment.COMPLETED:
+            enrolment.completed_at = utcnow()
+        enrolment.state = Enrolment.COMPLETED
+    else:
+        enrolment.state = Enrolment.IN_PROGRESS if any_activity else Enrolment.NOT_STARTED
+        enrolment.completed_at = None
+    db.session.flush()
+    return enrolment
+
+
+def next_step(rows: list[StepStatus]) -> StepStatus | None:
+    return next((row for row in rows if row.required and not row.done and row.unlocked), None)
+
+
+def record_completion(enrolment: Enrolment, step: Step, *, source: str, score: float = 100.0, reason: str = "",
+                      by_user_id: int | None = None) -> StepCompletion:
+    completion = db.session.scalars(select(StepCompletion).where(
+        StepCompletion.enrolment_id == enrolment.id, StepCompletion.step_id == step.id)).first()
+    if completion is None:
+        completion = StepCompletion(enrolment_id=enrolment.id, step_id=step.id, source=source)
+        db.session.add(completion)
+    completion.score, completion.source, completion.reason = score, source, reason
+    completion.recorded_by_user_id, completion.completed_at = by_user_id, utcnow()
+    db.session.flush()
+    recompute(enrolment)
+    return completion
+
+
+def withdraw_completion(enrolment: Enrolment, step: Step) -> None:
+    completion = db.session.scalars(select(StepCompletion).where(
+        StepCompletion.enrolment_id == enrolment.id, StepCompletion.step_id == step.id)).first()
+    if completion is not None:
+        db.session.delete(completion)
+        db.session.flush()
+    recompute(enrolment)
+
+
+def heartbeat(enrolment: Enrolment, step: Step, now: datetime | None = None) -> int:
+    """Extend the learner's current interval on the module (or open one); returns seconds on the step."""
+    now = now or utcnow()
+    last = db.session.scalars(select(ActivityInterval).where(
+        ActivityInterval.enrolment_id == enrolment.id, ActivityInterval.step_id == step.id)
+        .order_by(ActivityInterval.ended_at.desc()).limit(1)).first()
+    if last is not None and now - last.ended_at <= timedelta(seconds=HEARTBEAT_GAP_SECONDS) and now >= last.ended_at:
+        credit = min((now - last.ended_at).total_seconds(), HEARTBEAT_MAX_CREDIT)
+        last.ended_at = now
+        last.seconds += int(credit)
+    else:
+        db.session.add(ActivityInterval(enrolment_id=enrolment.id, step_id=step.id, started_at=now, ended_at=now,
+                                        seconds=0))
+    db.session.flush()
+    if enrolment.state == Enrolment.NOT_STARTED:
+        enrolment.state = Enrolment.IN_PROGRESS
+    return int(db.session.scalar(select(func.coalesce(func.sum(ActivityInterval.seconds), 0)).where(
+        ActivityInterval.enrolment_id == enrolment.id, ActivityInterval.step_id == step.id)))
+
+
+def learner_marks_module_done(enrolment: Enrolment, step: Step) -> StepCompletion:
+    rows = {row.step.id: row for row in statuses(enrolment)}
+    row = rows[step.id]
+    if not row.unlocked:
+        raise Refused("step_locked")
+    if row.minutes < step.minimum_minutes:
+        raise Refused("minimum_time_not_reached", f"{row.minutes:.1f} < {step.minimum_minutes} min")
+    return record_completion(enrolment, step, source="learner")

@@ -1,0 +1,101 @@
+"""Pathways and their steps, always looked up within the caller's course (tenant isolation)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from models import Course, Enrolment, LearnerProfile, Organisation, Pathway, Step, StepKind, User, db
+
+from ..errors import NotFound
+
+
+def list_pathways(course_id: int, *, published_only: bool = False) -> list[Pathway]:
+    query = select(Pathway).where(Pathway.course_id == course_id).order_by(Pathway.id)
+    if published_only:
+        query = query.where(Pathway.published.is_(True))
+    return list(db.session.scalars(query))
+
+
+def get_pathway(pathway_id: int, course_id: int) -> Pathway:
+    pathway = db.session.get(Pathway, pathway_id)
+    if pathway is None or pathway.course_id != course_id:
+        raise NotFound(detail=f"pathway {pathway_id} not in course {course_id}")
+    return pathway
+
+
+def get_step(step_id: int, course_id: int) -> Step:
+    step = db.session.get(Step, step_id)
+    if step is None or step.pathway.course_id != course_id:
+        raise NotFound(detail=f"step {step_id} not in course {course_id}")
+    return step
+
+
+def organisation_for(platform_id: int, name: str, territory: str = "") -> Organisation | None:
+    name = (name or "").strip()
+    if not name:
+        return None
+    found = db.session.scalars(select(Organisation).where(Organisation.platform_id == platform_id,
+                                                          Organisation.name == name)).first()
+    if found is None:
+        found = Organisation(platform_id=platform_id, name=name, territory=territory)
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def save_pathway(course: Course, data: dict, pathway: Pathway | None = None) -> Pathway:
+    if pathway is None:
+        pathway = Pathway(course_id=course.id)
+        db.session.add(pathway)
+    pathway.title = data["title"]
+    pathway.description = data.get("description", "")
+    pathway.published = data.get("published", True)
+    pathway.organisation = organisation_for(course.platform_id, data.get("organisation", ""),
+                                            data.get("territory", ""))
+    db.session.flush()
+    return pathway
+
+
+def save_step(pathway: Pathway, data: dict, step: Step | None = None) -> Step:
+    if step is None:
+        position = db.session.scalar(select(func.coalesce(func.max(Step.position), 0)).where(
+            Step.pathway_id == pathway.id)) + 1
+        step = Step(position=position)
+        pathway.steps.append(step)
+    for key in ("kind", "title", "description", "estimated_minutes", "minimum_minutes", "weight", "content_url",
+                "questionnaire_role", "questions"):
+        if key in data:
+            setattr(step, key, data[key])
+    step.required_for = data.get("required_for") or None
+    unlock = data.get("unlock_after_step_id")
+    step.unlock_after_step_id = unlock if unlock and any(s.id == unlock for s in pathway.steps) else None
+    if step.kind != StepKind.QUESTIONNAIRE:
+        step.questions, step.questionnaire_role = [], ""
+    db.session.flush()
+    return step
+
+
+def delete_step(step: Step) -> None:
+    db.session.delete(step)
+    db.session.flush()
+
+
+def move_step(step: Step, offset: int) -> None:
+    steps = sorted(step.pathway.steps, key=lambda s: s.position)
+    index = steps.index(step)
+    other = index + offset
+    if 0 <= other < len(steps):
+        steps[index], steps[other] = steps[other], steps[index]
+        for position, item in enumerate(steps, start=1):
+            item.position = position
+    db.session.flush()
+
+
+def enrol(pathway: Pathway, user: User) -> Enrolment:
+    enrolment = db.session.scalars(select(Enrolment).where(Enrolment.pathway_id == pathway.id,
+                                                           Enrolment.user_id == user.id)).first()
+    if enrolment is None:
+        profile = db.session.get(LearnerProfile, user.id)
+        enrolment = Enrolment(pathway_id=pathway.id, user_id=user.id, profession=profile.profession if profile else "")
+        db.session.add(enrolment)
+        db.session.flush()
+    return enrolment

@@ -1,0 +1,32 @@
+"""Learner profiles: profession, RPPS/ADELI, mode of practice, CPTS."""
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from models import Enrolment, LearnerProfile, User, db, utcnow
+
+from . import identifiers
+
+
+def get_profile(user_id: int) -> LearnerProfile | None:
+    return db.session.get(LearnerProfile, user_id)
+
+
+def prefill(user: User) -> dict:
+    """What the launch tells us: Moodle's idnumber ($Person.sourcedId) may hold the RPPS number."""
+    candidate = identifiers.normalise(user.person_sourcedid)
+    return {"rpps": candidate if identifiers.rpps_valid(candidate) else ""}
+
+
+def save_profile(user: User, data: dict) -> LearnerProfile:
+    """`data` is validated by ProfileSchema. The profession is copied to enrolments for the dashboards."""
+    profile = db.session.get(LearnerProfile, user.id)
+    if profile is None:
+        profile = LearnerProfile(user_id=user.id)
+        db.session.add(profile)
+    for key in ("profession", "rpps", "adeli", "practice_mode", "cpts"):
+        setattr(profile, key, data.get(key, ""))
+    profile.updated_at = utcnow()
+    db.session.execute(update(Enrolment).where(Enrolment.user_id == user.id).values(profession=profile.profession))
+    db.session.flush()
+    return profile

@@ -1,0 +1,182 @@
+"""Workshop sessions: scheduling in half-days (Europe/Paris), bookings that never oversell, a waitlist promoted
+on cancellation, per-profession quotas, the facilitator pair check and iCal files."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+
+from models import Booking, HalfDay, LearnerProfile, Step, User, WorkshopSession, db, utcnow
+
+from ..errors import Refused
+from . import professions
+
+PARIS = ZoneInfo("Europe/Paris")
+NOON = time(12, 0)
+
+
+def half_days_between(starts_at: datetime, ends_at: datetime) -> list[tuple[date, str, datetime, datetime]]:
+    """Split [start, end) in Paris half-days: morning before noon, afternoon from noon."""
+    start, end = starts_at.astimezone(PARIS), ends_at.astimezone(PARIS)
+    parts = []
+    day = start.date()
+    while day <= end.date():
+        noon = datetime.combine(day, NOON, tzinfo=PARIS)
+        midnight = datetime.combine(day, time(0), tzinfo=PARIS)
+        next_midnight = midnight + timedelta(days=1)
+        for period, lower, upper in (("am", midnight, noon), ("pm", noon, next_midnight)):
+            lo, hi = max(start, lower), min(end, upper)
+            if lo < hi:
+                parts.append((day, period, lo, hi))
+        day += timedelta(days=1)
+    return parts
+
+
+def save_session(step: Step, data: dict, session: WorkshopSession | None = None) -> WorkshopSession:
+    if session is None:
+        session = WorkshopSession(step_id=step.id, confirmed_count=0)
+        db.session.add(session)
+    for key in ("format", "title", "starts_at", "ends_at", "place", "video_url", "capacity",
+                "registration_deadline", "target_professions", "quotas", "facilitators"):
+        if key in data:
+            setattr(session, key, data[key])
+    session.target_professions = session.target_professions or None
+    session.quotas = session.quotas or None
+    db.session.flush()
+    existing = {(h.day, h.period): h for h in session.half_days}
+    wanted = half_days_between(session.starts_at, session.ends_at)
+    for day, period, lo, hi in wanted:
+        half = existing.pop((day, period), None)
+        if half is None:
+            session.half_days.append(HalfDay(day=day, period=period, starts_at=lo, ends_at=hi))
+        else:
+            half.starts_at, half.ends_at = lo, hi
+    for stale in existing.values():
+        if stale.certified_at is None:
+            session.half_days.remove(stale)
+    db.session.flush()
+    return session
+
+
+def pair_warning(session: WorkshopSession) -> bool:
+    return not professions.is_interprofessional_pair([f.get("profession", "") for f in session.facilitators or []])
+
+
+def sessions_for_step(step_id: int) -> list[WorkshopSession]:
+    return list(db.session.scalars(select(WorkshopSession).where(WorkshopSession.step_id == step_id)
+                                   .order_by(WorkshopSession.starts_at)))
+
+
+def booking_of(session_id: int, user_id: int) -> Booking | None:
+    return db.session.scalars(select(Booking).where(Booking.session_id == session_id,
+                                                    Booking.user_id == user_id)).first()
+
+
+def _profession_of(user: User) -> str:
+    profile = db.session.get(LearnerProfile, user.id)
+    return profile.profession if profile else ""
+
+
+def _take_seat(session: WorkshopSession, profession: str) -> bool:
+    """Atomically take a seat: a conditional UPDATE holds the session row (PostgreSQL row lock, SQLite write
+    lock) until the transaction ends, so concurrent bookings are serialised and never oversell."""
+    taken = db.session.execute(
+        update(WorkshopSession).where(WorkshopSession.id == session.id,
+                                      WorkshopSession.confirmed_count < WorkshopSession.capacity)
+        .values(confirmed_count=WorkshopSession.confirmed_count + 1)
+        .execution_options(synchronize_session=False)).rowcount == 1
+    if taken and session.quotas and profession in session.quotas:
+        confirmed_here = db.session.scalar(select(func.count()).select_from(Booking).where(
+            Booking.session_id == session.id, Booking.status == Booking.CONFIRMED, Booking.profession == profession))
+        if confirmed_here >= session.quotas[profession]:
+            _release_seat(session)
+            taken = False
+    return taken
+
+
+def _release_seat(session: WorkshopSession) -> None:
+    db.session.execute(update(WorkshopSession).where(WorkshopSession.id == session.id)
+                       .values(confirmed_count=WorkshopSession.confirmed_count - 1)
+                       .execution_options(synchronize_session=False))
+
+
+def book(session: WorkshopSession, user: User, now: datetime | None = None) -> Booking:
+    """Confirmed if a seat (and the profession's quota) allows, else waitlisted. Idempotent per person."""
+    now = now or utcnow()
+    if session.cancelled:
+        raise Refused("session_cancelled")
+    deadline = session.registration_deadline or session.starts_at
+    if now >= deadline:
+        raise Refused("session_past")
+    profession = _profession_of(user)
+    if session.target_professions and profession not in session.target_professions:
+        raise Refused("not_bookable")
+    booking = booking_of(session.id, user.id)
+    if booking is not None and booking.status != Booking.CANCELLED:
+        return booking
+    status = Booking.CONFIRMED if _take_seat(session, profession) else Booking.WAITLISTED
+    if booking is None:
+        booking = Booking(session_id=session.id, user_id=user.id, profession=profession, status=status)
+        db.session.add(booking)
+    else:
+        booking.status, booking.profession, booking.updated_at = status, profession, now
+    db.session.flush()
+    return booking
+
+
+def cancel(session: WorkshopSession, user: User) -> Booking | None:
+    """Cancel; a freed seat goes to the first person on the waitlist whom the quotas allow."""
+    booking = booking_of(session.id, user.id)
+    if booking is None or booking.status == Booking.CANCELLED:
+        raise Refused("not_booked")
+    was_confirmed = booking.status == Booking.CONFIRMED
+    booking.status, booking.updated_at = Booking.CANCELLED, utcnow()
+    db.session.flush()
+    promoted = None
+    if was_confirmed:
+        _release_seat(session)
+        waiting = db.session.scalars(select(Booking).where(Booking.session_id == session.id,
+                                                           Booking.status == Booking.WAITLISTED)
+                                     .order_by(Booking.created_at, Booking.id))
+        for candidate in waiting:
+            if _take_seat(session, candidate.profession):
+                candidate.status, candidate.updated_at = Booking.CONFIRMED, utcnow()
+                promoted = candidate
+                break
+    db.session.flush()
+    return promoted
+
+
+def counts(session_id: int) -> dict[str, int]:
+    rows = db.session.execute(select(Booking.status, func.count()).where(Booking.session_id == session_id)
+                              .group_by(Booking.status))
+    return dict(rows.all())
+
+
+def ical(sessions: list[WorkshopSession], *, url_for_session, calendar_name: str) -> bytes:
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//Parcours hybrides CPTS//FR")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", calendar_name)
+    calendar.add("x-wr-timezone", "Europe/Paris")
+    for session in sessions:
+        event = Event()
+        event.add("uid", f"session-{session.id}@parcours-hybrides")
+        event.add("summary", session.title or session.step.title)
+        event.add("dtstart", session.starts_at.astimezone(PARIS))
+        event.add("dtend", session.ends_at.astimezone(PARIS))
+        event.add("dtstamp", utcnow())
+        if session.place:
+            event.add("location", session.place)
+        description = session.step.description or ""
+        if session.video_url:
+            description = (description + "\n" + session.video_url).strip()
+        event.add("description", description)
+        event.add("url", url_for_session(session))
+        if session.cancelled:
+            event.add("status", "CANCELLED")
+        calendar.add_component(event)
+    return calendar.to_ical()

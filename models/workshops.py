@@ -1,0 +1,105 @@
+"""Workshop sessions of a pathway step, split in half-days; bookings with a waitlist; append-only attendance."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, TimestampMixin, utcnow
+from .pathways import Step
+from .people import User
+
+
+class SessionFormat:
+    WORKSHOP = "workshop"  # atelier présentiel / simulation
+    VIDEO = "video"  # visioconférence
+    IMMERSION = "immersion"  # immersion en structure
+    PRACTICE_ANALYSIS = "practice_analysis"  # groupe d'analyse de pratiques
+    SEMINAR = "seminar"
+    ALL = (WORKSHOP, VIDEO, IMMERSION, PRACTICE_ANALYSIS, SEMINAR)
+    IN_PERSON = (WORKSHOP, IMMERSION, PRACTICE_ANALYSIS, SEMINAR)
+
+
+class WorkshopSession(TimestampMixin, Base):
+    __tablename__ = "workshop_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("step.id", ondelete="CASCADE"), index=True)
+    format: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    place: Mapped[str] = mapped_column(String(500), default="")
+    video_url: Mapped[str] = mapped_column(String(1000), default="")
+    capacity: Mapped[int]
+    registration_deadline: Mapped[datetime | None]
+    target_professions: Mapped[list[str] | None] = mapped_column(JSON)
+    quotas: Mapped[dict[str, int] | None] = mapped_column(JSON)  # profession -> maximum seats
+    facilitators: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{name, profession}]
+    cancelled: Mapped[bool] = mapped_column(default=False)
+    confirmed_count: Mapped[int] = mapped_column(default=0)  # kept in the booking transaction (row lock)
+
+    step: Mapped[Step] = relationship()
+    half_days: Mapped[list[HalfDay]] = relationship(back_populates="session", order_by="HalfDay.starts_at",
+                                                    cascade="all, delete-orphan")
+
+
+class HalfDay(Base):
+    """The unit of attendance (feuille d'émargement par demi-journée)."""
+
+    __tablename__ = "half_day"
+    __table_args__ = (UniqueConstraint("session_id", "day", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("workshop_session.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    period: Mapped[str] = mapped_column(String(2))  # "am" / "pm"
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    certified_at: Mapped[datetime | None]
+    certified_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    session: Mapped[WorkshopSession] = relationship(back_populates="half_days")
+
+
+class Booking(TimestampMixin, Base):
+    __tablename__ = "booking"
+    __table_args__ = (UniqueConstraint("session_id", "user_id"), Index("ix_booking_session_status", "session_id", "status"))
+
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("workshop_session.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    profession: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+    session: Mapped[WorkshopSession] = relationship()
+
+
+class AttendanceMark(Base):
+    """Append-only: a correction is a new mark with a reason; the latest mark per person and half-day counts."""
+
+    __tablename__ = "attendance_mark"
+    __table_args__ = (Index("ix_attendance_mark_half_day_user", "half_day_id", "user_id"),)
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    EXCUSED = "excused"
+    LATE = "late"
+    ALL = (PRESENT, ABSENT, EXCUSED, LATE)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    half_day_id: Mapped[int] = mapped_column(ForeignKey("half_day.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(10))
+    method: Mapped[str] = mapped_column(String(20))  # roster / self_checkin
+    recorded_by_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
