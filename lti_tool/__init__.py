@@ -14,6 +14,7 @@ from models import db
 from .config import DefaultConfig, instance_secret, load_environment, normalise_database_url
 from .errors import register_error_handlers
 from .extensions import init_extensions
+from .urls import external_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,6 +89,19 @@ def register_blueprints(app: Flask) -> None:
         from .demo_platform import init_demo_platform
 
         init_demo_platform(app)
+
+    @app.get("/calendar/<token>.ics")
+    def calendar_feed(token: str):
+        """A learner's booked sessions, for calendar apps (no session: the URL carries a signed token)."""
+        from .errors import NotFound
+        from .services import workshops
+
+        user_id = workshops.user_from_feed_token(app.config["SECRET_KEY"], token)
+        if user_id is None:
+            raise NotFound()
+        body = workshops.ical(workshops.sessions_booked_by(user_id), calendar_name=app.config["TOOL_NAME"],
+                              url_for_session=lambda s: external_url("lti.config"))
+        return body, 200, {"Content-Type": "text/calendar; charset=utf-8"}
 
     @app.get("/")
     def index():

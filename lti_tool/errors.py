@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -43,7 +43,7 @@ LAUNCH_MESSAGES = {
     "bad_signature": _l("The launch token's signature is invalid."),
     "token_expired": _l("The launch has expired. Go back to Moodle and open the activity again."),
     "token_not_yet_valid": _l("The launch token is dated in the future: check the platform's clock."),
-    "missing_claim": _l("The launch token lacks a required claim (exp, iat)."),
+    "missing_claim": _l("The launch token lacks a required claim (exp, iat, aud, iss or sub)."),
     "wrong_audience": _l("The launch token was issued for another tool (aud)."),
     "wrong_issuer": _l("The launch token's issuer does not match the registration."),
     "missing_state": _l("The launch has no state parameter."),
@@ -120,6 +120,8 @@ def render_error(status: int, code: str, message: str):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ToolError)
     def handle_tool_error(error: ToolError):
+        if isinstance(error, LaunchRefused) and request.endpoint in ("lti.launch", "lti.login"):
+            session.clear()  # a refused launch never leaves a session behind, not even the previous one
         log.warning("refused %s %s: %s %s (%s)", request.method, request.path, error.status, error.code, error.detail)
         return render_error(error.status, error.code, error.message)
 

@@ -22,7 +22,8 @@ class User(TimestampMixin, Base):
     """A person as one platform knows them: keyed by (platform, sub), never by e-mail."""
 
     __tablename__ = "user_account"
-    __table_args__ = (UniqueConstraint("platform_id", "sub"),)
+    # AUTOINCREMENT: SQLite must never hand a rolled-back id to someone else (sessions hold ids).
+    __table_args__ = (UniqueConstraint("platform_id", "sub"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
@@ -47,7 +48,7 @@ class Course(TimestampMixin, Base):
     """An LTI context (a Moodle course) of one platform."""
 
     __tablename__ = "course"
-    __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))

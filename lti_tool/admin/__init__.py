@@ -17,7 +17,10 @@ ALL_PLATFORMS = "all"
 def admin_scope():
     """`ALL_PLATFORMS` for an operator token; a platform id for an administrator launch; else refused."""
     if session.get("admin_scope") == ALL_PLATFORMS:
-        return ALL_PLATFORMS
+        if admin_tokens.is_active(session.get("admin_token_id")):
+            return ALL_PLATFORMS
+        session.clear()  # the token was revoked: its sessions end with it
+        raise NotLaunched()
     if session.get("uid") is None:
         raise NotLaunched()
     launch = current_launch()
@@ -41,7 +44,7 @@ def login():
         token = admin_tokens.check(request.form.get("token", ""))
         if token is not None:
             session.clear()
-            session["admin_scope"] = ALL_PLATFORMS
+            session.update(admin_scope=ALL_PLATFORMS, admin_token_id=token.id)
             return redirect(url_for("admin.registrations"), code=303)
         error = _("This token is not valid or has been revoked.")
     return render_template("admin/login.html", error=error), (401 if error else 200)

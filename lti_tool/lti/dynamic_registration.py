@@ -41,6 +41,8 @@ class ToolRegistration(DynamicRegistration):
             platforms.check_url(openid_configuration, allow_http=allow_http)
         except platforms.PlatformError as error:
             raise RegistrationError("insecure_url", str(error)) from error
+        if not allow_http and not platforms.is_public_host(openid_configuration):
+            raise RegistrationError("insecure_url", "the configuration URL points to a private address")
         self.openid_configuration_url = openid_configuration
         self.registration_token = registration_token
         self.urls = urls
@@ -108,9 +110,13 @@ class ToolRegistration(DynamicRegistration):
         if not isinstance(configuration, dict) or any(not isinstance(configuration.get(k), str) for k in required) \
                 or PLATFORM_CONFIGURATION not in configuration:
             raise RegistrationError("configuration_invalid", "missing endpoints or platform configuration")
-        origin = _origin(self.openid_configuration_url)
-        if _origin(configuration["issuer"]) != origin or _origin(configuration["registration_endpoint"]) != origin:
-            raise RegistrationError("configuration_mismatch", f"{configuration['issuer']} vs {origin}")
+        # Every endpoint lives on the issuer's site, and the configuration was served from under the issuer:
+        # someone able to serve one file on a shared host cannot announce someone else's keys or login.
+        issuer = configuration["issuer"].rstrip("/")
+        origin = _origin(issuer)
+        if not self.openid_configuration_url.startswith(issuer + "/") or \
+                any(_origin(configuration[key]) != origin for key in required):
+            raise RegistrationError("configuration_mismatch", f"{configuration['issuer']} vs {self.openid_configuration_url}")
         for key in required:
             try:
                 platforms.check_url(configuration[key], allow_http=self.allow_http)
@@ -141,6 +147,9 @@ class ToolRegistration(DynamicRegistration):
         client_id = openid_registration.get("client_id")
         if not client_id or not isinstance(client_id, str):
             raise RegistrationError("registration_invalid", "no client_id in the registration")
+        if platforms.find_platform(openid_configuration["issuer"], client_id) is not None:
+            # A platform issues a new client id per registration: an existing one is never overwritten here.
+            raise RegistrationError("registration_invalid", "this client id is already registered")
         platform_conf = openid_configuration.get(PLATFORM_CONFIGURATION) or {}
         try:
             self.platform = platforms.add_platform(

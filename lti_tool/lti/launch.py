@@ -4,16 +4,25 @@ leeway, and every failure turned into a `LaunchRefused` with a reason code.
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import jwt
 from flask import current_app, g, render_template
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskSessionService
 from pylti1p3.exception import LtiException
 
+from models import Role
+
 from ..errors import LaunchRefused
+from ..services.launches import AGS_ENDPOINT, DEEP_LINKING_SETTINGS, LTI, NRPS as NRPS_CLAIM, map_role
 from ..services import launch_state
 from ..services.jwt_decoding import DECODER
 from ..services.platform_keys import ALLOWED_ALGORITHMS
 from .tool_conf import DatabaseToolConf
+
+
+DEEP_LINKING = "LtiDeepLinkingRequest"
+SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", DEEP_LINKING)
 
 
 class LaunchStateSession(FlaskSessionService):
@@ -54,7 +63,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self._validated = True
         try:
             (self.validate_jwt_format().validate_state().validate_registration().validate_jwt_signature()
-             .validate_deployment().validate_message().validate_nonce())
+             .validate_deployment().validate_message().validate_tool_rules().validate_nonce())
         except Exception:
             self._validated = False
             raise
@@ -151,15 +160,42 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_message(self):
+        message_type = self._jwt["body"].get(LTI + "message_type")
+        if message_type not in SUPPORTED_MESSAGES:
+            raise LaunchRefused("invalid_message", f"message type {message_type!r} not supported")
         try:
             super().validate_message()
-        except LtiException as error:
-            raise LaunchRefused("invalid_message", str(error)) from error
+        except Exception as error:  # pylti1p3's validators also raise AttributeError/TypeError on odd claims
+            raise LaunchRefused("invalid_message", f"{type(error).__name__}: {error}") from error
+        return self
+
+    def validate_tool_rules(self):
+        """What the tool needs, checked before the nonce is spent: a course, well-formed claims, and deep
+        linking only for staff with an http(s) return URL."""
+        body = self._jwt["body"]
+        context = body.get(LTI + "context")
+        if not isinstance(context, dict) or not isinstance(context.get("id"), (str, int)) or context.get("id") == "":
+            raise LaunchRefused("missing_context", "no usable context claim")
+        roles = body.get(LTI + "roles")
+        if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+            raise LaunchRefused("invalid_message", "roles is not a list of strings")
+        for claim in ("lis", "launch_presentation", "custom", "resource_link"):
+            if body.get(LTI + claim) is not None and not isinstance(body[LTI + claim], dict):
+                raise LaunchRefused("invalid_message", f"{claim} is not an object")
+        for claim in (AGS_ENDPOINT, NRPS_CLAIM):
+            if body.get(claim) is not None and not isinstance(body[claim], dict):
+                raise LaunchRefused("invalid_message", f"{claim} is not an object")
+        if body.get(LTI + "message_type") == DEEP_LINKING:
+            if map_role(roles) == Role.LEARNER:
+                raise LaunchRefused("invalid_message", "deep linking requested by a learner")
+            settings = body.get(DEEP_LINKING_SETTINGS) or {}
+            if urlsplit(str(settings.get("deep_link_return_url") or "")).scheme not in ("http", "https"):
+                raise LaunchRefused("invalid_message", "deep_link_return_url is not an http(s) URL")
         return self
 
     def validate_nonce(self):
         nonce = self._jwt["body"].get("nonce")
         if not nonce or not isinstance(nonce, str):
             raise LaunchRefused("missing_nonce")
-        launch_state.consume(self._get_request_param("state"), nonce)
+        launch_state.consume(self._get_request_param("state"), nonce, self.tool_conf.platform.id)
         return self

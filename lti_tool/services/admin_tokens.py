@@ -42,3 +42,8 @@ def revoke(token_id: int) -> bool:
 
 def list_tokens() -> list[AdminToken]:
     return list(db.session.scalars(select(AdminToken).order_by(AdminToken.id)))
+
+
+def is_active(token_id: int | None) -> bool:
+    found = db.session.get(AdminToken, token_id) if token_id else None
+    return found is not None and found.revoked_at is None

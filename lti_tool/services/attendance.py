@@ -97,3 +97,12 @@ def certify(half_day: HalfDay, by_user_id: int) -> HalfDay:
         half_day.certified_at, half_day.certified_by_user_id = utcnow(), by_user_id
         db.session.flush()
     return half_day
+
+
+def get_half_day(half_day_id: int, course_id: int) -> HalfDay:
+    from ..errors import NotFound
+
+    half_day = db.session.get(HalfDay, half_day_id)
+    if half_day is None or half_day.session.step.pathway.course_id != course_id:
+        raise NotFound(detail=f"half-day {half_day_id} not in course {course_id}")
+    return half_day

@@ -17,7 +17,8 @@ TABLE = LaunchState.__table__
 # Built once: on the launch path, building statements costs more than running them.
 ISSUE = insert(TABLE)
 CONSUME = (update(TABLE).where(TABLE.c.state == bindparam("s"), TABLE.c.nonce == bindparam("n"),
-                               TABLE.c.used_at.is_(None), TABLE.c.expires_at > bindparam("now"))
+                               TABLE.c.platform_id == bindparam("p"), TABLE.c.used_at.is_(None),
+                               TABLE.c.expires_at > bindparam("now"))
            .values(used_at=bindparam("now")))
 
 
@@ -30,9 +31,10 @@ def issue(state: str, nonce: str, platform_id: int | None, lifetime_seconds: int
         connection.execute(delete(TABLE).where(TABLE.c.expires_at < now - PURGE_AFTER))
 
 
-def consume(state: str, nonce: str) -> None:
-    """Mark the (state, nonce) pair used, atomically: of two concurrent launches with it, one wins."""
-    result = db.session.connection().execute(CONSUME, {"s": state, "n": nonce, "now": utcnow()})
+def consume(state: str, nonce: str, platform_id: int) -> None:
+    """Mark the (state, nonce) pair used, atomically: of two concurrent launches with it, one wins. The pair
+    only serves the registration whose login issued it."""
+    result = db.session.connection().execute(CONSUME, {"s": state, "n": nonce, "p": platform_id, "now": utcnow()})
     if result.rowcount == 1:
         return
     row = db.session.scalars(select(LaunchState).where(LaunchState.state == state)).first()
@@ -40,6 +42,8 @@ def consume(state: str, nonce: str) -> None:
         raise LaunchRefused("unknown_state", "state was never issued")
     if row.nonce != nonce:
         raise LaunchRefused("nonce_mismatch", "nonce differs from the one issued with this state")
+    if row.platform_id != platform_id:
+        raise LaunchRefused("wrong_issuer", "state issued for another registration")
     if row.used_at is not None:
         raise LaunchRefused("replayed_launch", f"state already used at {row.used_at.isoformat()}")
     raise LaunchRefused("state_expired", "state expired")

@@ -76,44 +76,55 @@ def _upsert(connection, model, index_elements: tuple[str, ...], values: dict[str
     return result.scalar_one() if "id" in model.__table__.c else 0
 
 
+def _object(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ("" if value is None else str(value)[:limit])
+
+
+def _url(value) -> str | None:
+    """Service URLs are stored only when they are plausible (the platform's, below the column's size)."""
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) <= 1000 else None
+
+
 def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str, Any]) -> LaunchRecord:
-    context = claims.get(LTI + "context") or {}
+    context = _object(claims.get(LTI + "context"))
     if not context.get("id"):
         raise LaunchRefused("missing_context", "no context claim")
     now = utcnow()
-    lis = claims.get(LTI + "lis") or {}
-    presentation = claims.get(LTI + "launch_presentation") or {}
-    locale = str(presentation.get("locale") or "")[:20]
+    lis = _object(claims.get(LTI + "lis"))
+    presentation = _object(claims.get(LTI + "launch_presentation"))
+    locale = _text(presentation.get("locale"), 20)
     connection = db.session.connection()
     user_id = _upsert(connection, User, ("platform_id", "sub"), {
-        "platform_id": platform_id, "sub": str(claims["sub"])[:255],
-        "name": str(claims.get("name") or "")[:300],
-        "given_name": str(claims.get("given_name") or "")[:200],
-        "family_name": str(claims.get("family_name") or "")[:200],
-        "email": str(claims.get("email") or "")[:320],
-        "person_sourcedid": str(lis.get("person_sourcedid") or "")[:255],
+        "platform_id": platform_id, "sub": _text(claims["sub"], 255),
+        "name": _text(claims.get("name"), 300), "given_name": _text(claims.get("given_name"), 200),
+        "family_name": _text(claims.get("family_name"), 200), "email": _text(claims.get("email"), 320),
+        "person_sourcedid": _text(lis.get("person_sourcedid"), 255),
         "locale": locale, "created_at": now, "last_launch_at": now,
     }, ("name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"))
 
-    ags = claims.get(AGS_ENDPOINT) or {}
-    nrps = claims.get(NRPS) or {}
+    ags = _object(claims.get(AGS_ENDPOINT))
+    nrps = _object(claims.get(NRPS))
     course_id = _upsert(connection, Course, ("platform_id", "context_id"), {
-        "platform_id": platform_id, "deployment_id": deployment_pk, "context_id": str(context["id"])[:255],
-        "label": str(context.get("label") or "")[:255], "title": str(context.get("title") or "")[:500],
-        "memberships_url": nrps.get("context_memberships_url"), "lineitems_url": ags.get("lineitems"),
+        "platform_id": platform_id, "deployment_id": deployment_pk, "context_id": _text(context["id"], 255),
+        "label": _text(context.get("label"), 255), "title": _text(context.get("title"), 500),
+        "memberships_url": _url(nrps.get("context_memberships_url")), "lineitems_url": _url(ags.get("lineitems")),
         "created_at": now,
     }, ("deployment_id", "label", "title", "memberships_url", "lineitems_url"))
 
     link_id = None
-    resource_link = claims.get(LTI + "resource_link") or {}
+    resource_link = _object(claims.get(LTI + "resource_link"))
     if resource_link.get("id"):
         link_id = _upsert(connection, ResourceLink, ("course_id", "resource_link_id"), {
-            "course_id": course_id, "resource_link_id": str(resource_link["id"])[:255],
-            "title": str(resource_link.get("title") or "")[:500],
-            "custom": claims.get(LTI + "custom") or {}, "lineitem_url": ags.get("lineitem"), "created_at": now,
+            "course_id": course_id, "resource_link_id": _text(resource_link["id"], 255),
+            "title": _text(resource_link.get("title"), 500),
+            "custom": _object(claims.get(LTI + "custom")), "lineitem_url": _url(ags.get("lineitem")), "created_at": now,
         }, ("title", "custom", "lineitem_url"))
 
-    lti_roles = [str(role) for role in claims.get(LTI + "roles") or []]
+    lti_roles = [role[:300] for role in claims.get(LTI + "roles") or [] if isinstance(role, str)][:50]
     role = map_role(lti_roles)
     _upsert(connection, CourseMembership, ("user_id", "course_id"), {
         "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,

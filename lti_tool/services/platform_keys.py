@@ -32,6 +32,11 @@ class PlatformKeys:
 
     def signing_key(self, key_set_url: str, kid: str, alg: str) -> jwt.PyJWK:
         key = self._find(self._key_set(key_set_url), kid, alg)
+        if key is None:  # another worker may already have fetched the platform's new keys
+            shared = self.cache.get(f"jwks:{key_set_url}")
+            if shared is not None:
+                self._remember(key_set_url, shared)
+                key = self._find(shared, kid, alg)
         if key is None and self.cache.add(f"jwks-refetch:{key_set_url}", 1, self.refetch_interval):
             key = self._find(self._fetch(key_set_url), kid, alg)  # the platform may have rotated its keys
         if key is None:

@@ -87,6 +87,23 @@ def _lookup(issuer: str, client_id: str | None, deployment_id: str | None) -> Re
     return RegistrationRecord(**rows[0]._asdict())
 
 
+def is_public_host(url: str) -> bool:
+    """False for hosts resolving to loopback, private or link-local addresses (no fetching inside our network)."""
+    import ipaddress
+    import socket
+
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (socket.gaierror, UnicodeError):
+        return False
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
+            return False
+    return bool(addresses)
+
+
 def find_platform(issuer: str, client_id: str | None) -> Platform | None:
     """The registration for an issuer and client id; without a client id only if the issuer has just one."""
     query = select(Platform).where(Platform.issuer == issuer)

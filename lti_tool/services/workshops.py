@@ -180,3 +180,25 @@ def ical(sessions: list[WorkshopSession], *, url_for_session, calendar_name: str
             event.add("status", "CANCELLED")
         calendar.add_component(event)
     return calendar.to_ical()
+
+
+def feed_token(secret: str, user_id: int) -> str:
+    """A calendar feed is fetched by calendar apps, without the session: its URL carries a signed token."""
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(secret, salt="calendar-feed").dumps(user_id)
+
+
+def user_from_feed_token(secret: str, token: str) -> int | None:
+    from itsdangerous import BadSignature, URLSafeSerializer
+
+    try:
+        return int(URLSafeSerializer(secret, salt="calendar-feed").loads(token))
+    except (BadSignature, TypeError, ValueError):
+        return None
+
+
+def sessions_booked_by(user_id: int) -> list[WorkshopSession]:
+    return list(db.session.scalars(select(WorkshopSession).join(Booking, Booking.session_id == WorkshopSession.id)
+                                   .where(Booking.user_id == user_id, Booking.status == Booking.CONFIRMED)
+                                   .order_by(WorkshopSession.starts_at)))

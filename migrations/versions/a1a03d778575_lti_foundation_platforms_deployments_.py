@@ -164,7 +164,8 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['platform_id'], ['platform.id'], name=op.f('fk_user_account_platform_id_platform'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
-    sa.UniqueConstraint('platform_id', 'sub', name=op.f('uq_user_account_platform_id'))
+    sa.UniqueConstraint('platform_id', 'sub', name=op.f('uq_user_account_platform_id')),
+    sqlite_autoincrement=True
     )
     op.create_table('course',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -179,7 +180,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['deployment_id'], ['deployment.id'], name=op.f('fk_course_deployment_id_deployment'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['platform_id'], ['platform.id'], name=op.f('fk_course_platform_id_platform'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_course')),
-    sa.UniqueConstraint('platform_id', 'context_id', name=op.f('uq_course_platform_id'))
+    sa.UniqueConstraint('platform_id', 'context_id', name=op.f('uq_course_platform_id')),
+    sqlite_autoincrement=True
     )
     op.create_table('course_membership',
     sa.Column('user_id', sa.Integer(), nullable=False),

@@ -38,8 +38,15 @@ def launch_from_demo(page, user, course="11"):
     page.get_by_role("button", name="Lancer l'outil").click()
 
 
+def fill_profile(page, profession="infirmier"):
+    page.wait_for_url("**/learner/profile")
+    page.select_option("#profession", profession)
+    page.click("form button[type=submit]")
+
+
 def test_learner_and_instructor_launch_in_a_browser(page, tmp_path):
     launch_from_demo(page, "101")
+    fill_profile(page)
     page.wait_for_url("**/learner/")
     assert "Bienvenue, Claire" in page.content()
     page.screenshot(path=str(tmp_path / "learner.png"))
@@ -58,6 +65,8 @@ def test_launch_inside_an_iframe_like_moodle(page):
     page.check("#embed")
     page.get_by_role("button", name="Lancer l'outil").click()
     frame = page.frame_locator("#tool-frame")
+    frame.locator("#profession").select_option("sage_femme")
+    frame.locator("form button[type=submit]").click()
     frame.get_by_text("Bienvenue, Amélie").wait_for(timeout=10000)
     assert any("/lti/login?" in url and "lti1p3_new_window=1" in url for url in seen), seen
 
@@ -67,6 +76,7 @@ def test_learner_page_fits_a_phone_screen(browser, app, platform):
                                   locale="fr-FR")
     page = context.new_page()
     launch_from_demo(page, "103")
+    fill_profile(page, "pharmacien")
     page.wait_for_url("**/learner/")
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     context.close()

@@ -72,3 +72,14 @@ def test_tampered_session_cannot_cross_tenants(lti, client, runner, app):
     with client.session_transaction() as session:
         session["pid"] = 999
     assert client.get("/learner/").status_code == 401
+
+
+def test_revoking_a_token_ends_its_sessions(client, runner, app):
+    token = runner.invoke(args=["lti", "admin-token", "create"]).output.strip()
+    _, fields = parse_form(client.get("/admin/login").text)
+    client.post("/admin/login", data={"csrf_token": fields["csrf_token"], "token": token})
+    assert client.get("/admin/").status_code == 200
+    with app.app_context():
+        token_id = db.session.scalars(select(AdminToken.id)).one()
+    runner.invoke(args=["lti", "admin-token", "revoke", str(token_id)])
+    assert client.get("/admin/").status_code == 401

@@ -95,3 +95,37 @@ def test_https_required_in_production(client, app):
     finally:
         app.config["LTI_ALLOW_HTTP_PLATFORMS"] = True
     assert response.status_code == 400 and "insecure_url" in response.text
+
+
+def test_a_registration_never_overwrites_an_existing_client(client, app):
+    """A platform answer repeating a registered client id must not rewrite that registration's keys."""
+    import pytest
+
+    from lti_tool.errors import RegistrationError
+    from lti_tool.lti.dynamic_registration import ToolRegistration
+
+    url = start_registration(client)
+    _, fields = parse_form(client.get(url).text)
+    assert client.post("/lti/register", data=fields).status_code == 200
+    with app.test_request_context(base_url=app.config["PUBLIC_BASE_URL"]):
+        existing = db.session.scalars(select(Platform)).one()
+        registration = ToolRegistration(openid_configuration=fields["openid_configuration"], registration_token="",
+                                        urls={"launch": "http://t/lti/launch"}, client_name="t", description="",
+                                        timeout=5, allow_http=True)
+        configuration = registration.get_openid_configuration()
+        with pytest.raises(RegistrationError) as refused:
+            registration.complete_registration(dict(configuration, jwks_uri=configuration["issuer"] + "/evil"), {
+                "client_id": existing.client_id,
+                "https://purl.imsglobal.org/spec/lti-tool-configuration": {"deployment_id": "9"}})
+        assert refused.value.code == "registration_invalid"
+        db.session.rollback()
+        assert db.session.scalars(select(Platform)).one().key_set_url == existing.key_set_url
+
+
+def test_private_addresses_are_not_fetched_in_production(client, app):
+    app.config["LTI_ALLOW_HTTP_PLATFORMS"] = False
+    try:
+        response = client.get("/lti/register?openid_configuration=https://127.0.0.1/conf&registration_token=x")
+    finally:
+        app.config["LTI_ALLOW_HTTP_PLATFORMS"] = True
+    assert response.status_code == 400 and "insecure_url" in response.text

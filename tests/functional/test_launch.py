@@ -23,7 +23,7 @@ def test_learner_launch_lands_on_learner_page(lti, client, app):
     response = lti.launch_via_demo(user="101", course="11")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/learner/")
-    page = client.get("/learner/")
+    page = client.get("/learner/", follow_redirects=True)
     assert page.status_code == 200
     assert "Claire Martin" in page.text
     assert "Prévenir l'iatrogénie" in page.text or "Pr\u00e9venir l&#39;iatrog\u00e9nie" in page.text
@@ -79,7 +79,7 @@ def test_repeated_launches_update_one_user_and_course(lti, app):
 
 def test_a_new_launch_replaces_the_previous_session(lti, client):
     lti.launch(user="101", course="11")
-    assert client.get("/learner/").status_code == 200
+    assert client.get("/learner/", follow_redirects=True).status_code == 200
     lti.launch(user="201", course="11")
     assert client.get("/learner/").status_code == 403
     assert client.get("/instructor/").status_code == 200
@@ -87,13 +87,13 @@ def test_a_new_launch_replaces_the_previous_session(lti, client):
 
 def test_launch_locale_english_switches_pages_to_english(lti, client):
     lti.launch(user="101", locale="en")
-    assert "Welcome" in client.get("/learner/").text
+    assert "My professional profile" in client.get("/learner/", follow_redirects=True).text
 
 
 def test_french_is_the_default_language(lti, client):
     lti.launch(user="101", locale="")
-    page = client.get("/learner/", headers={"Accept-Language": ""})
-    assert "Bienvenue" in page.text
+    page = client.get("/learner/", headers={"Accept-Language": ""}, follow_redirects=True)
+    assert "Mon profil professionnel" in page.text
 
 
 @pytest.mark.parametrize("sample, expected_home", [
@@ -108,7 +108,7 @@ def test_real_moodle_resource_launches_resigned(lti, client, app, sample, expect
     response = lti.post_launch(token, state)
     assert response.status_code == 303, response.text
     assert response.headers["Location"].endswith(expected_home)
-    assert client.get(expected_home).status_code == 200
+    assert client.get(expected_home, follow_redirects=True).status_code == 200
     with app.app_context():
         course = db.session.scalars(select(Course)).one()
         assert (course.context_id, course.label) == ("2", "LTI101")

@@ -8,15 +8,19 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.demo_platform.simulator import generate_private_key_pem
-from models import Course, CourseMembership, User, db
+from models import Course, CourseMembership, LaunchState, ResourceLink, User, db
 
 
 @pytest.fixture
-def nothing_created(app):
+def nothing_created(app, client):
     yield
     with app.app_context():
-        for model in (User, Course, CourseMembership):
+        for model in (User, Course, CourseMembership, ResourceLink):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+        used = db.session.scalar(select(func.count()).select_from(LaunchState).where(LaunchState.used_at.is_not(None)))
+        assert used == 0, "a refused launch spent its state"
+    with client.session_transaction() as session:
+        assert "uid" not in session, "a refused launch left a session"
 
 
 def assert_refused(response, code, status=400):
@@ -67,7 +71,66 @@ def test_wrong_audience(lti, nothing_created):
 
 def test_audience_list_with_tool_but_azp_elsewhere(lti, nothing_created):
     response = lti.launch(claims_update={"aud": ["demo-client-a", "another-tool"], "azp": "another-tool"})
-    assert response.status_code == 400
+    assert_refused(response, "unknown_platform")
+
+
+def test_audience_list_without_azp(lti, nothing_created):
+    response = lti.launch(claims_update={"aud": ["demo-client-a", "another-tool"]})
+    assert_refused(response, "wrong_audience")
+
+
+def test_missing_iat(lti, nothing_created):
+    state, nonce = lti.login()
+    claims = lti.claims(nonce)
+    del claims["iat"]
+    assert_refused(lti.post_launch(lti.platform.sign(claims), state), "missing_claim")
+
+
+def test_state_from_another_registration_of_the_same_issuer(lti, runner, nothing_created):
+    """A login for client B, a token for client A: the state serves only the registration it was issued for."""
+    from lti_tool.demo_platform.simulator import PlatformSimulator
+
+    p = lti.platform
+    runner.invoke(args=["lti", "platform", "add", "--issuer", p.issuer, "--client-id", "client-b",
+                        "--deployment-id", "1", "--auth-login-url", p.auth_login_url,
+                        "--auth-token-url", p.auth_token_url, "--key-set-url", p.key_set_url])
+    other = PlatformSimulator(issuer=p.issuer, client_id="client-b", deployment_id="1", private_pem=p.private_pem)
+    state, nonce = lti.login(platform=other)
+    assert_refused(lti.post_launch(p.sign(lti.claims(nonce)), state), "wrong_issuer")
+
+
+@pytest.mark.parametrize("claim, value", [
+    ("https://purl.imsglobal.org/spec/lti/claim/resource_link", "x"),
+    ("https://purl.imsglobal.org/spec/lti/claim/context", ["x"]),
+    ("https://purl.imsglobal.org/spec/lti/claim/lis", ["x"]),
+    ("https://purl.imsglobal.org/spec/lti/claim/launch_presentation", "fr"),
+    ("https://purl.imsglobal.org/spec/lti/claim/roles", 5),
+    ("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint", "x"),
+    ("https://purl.imsglobal.org/spec/lti/claim/message_type", "LtiSubmissionReviewRequest"),
+])
+def test_signed_launch_with_odd_claim_types_is_refused_not_500(lti, claim, value, nothing_created):
+    response = lti.launch(claims_update={claim: value})
+    assert response.status_code == 400, response.text
+
+
+def test_oversized_service_url_is_ignored_not_500(lti, app):
+    long_url = "https://moodle.example/" + "x" * 2000
+    response = lti.launch(claims_update={"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
+        "lineitems": long_url, "scope": []}})
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(Course)).one().lineitems_url is None
+
+
+def test_refused_launch_ends_the_previous_session(lti, client):
+    assert lti.launch(user="101").status_code == 303
+    assert lti.launch(user="101", claims_update={"exp": int(time.time()) - 100, "iat": int(time.time()) - 160}).status_code == 400
+    assert client.get("/learner/").status_code == 401
+
+
+def test_deep_link_return_url_must_be_http(lti, nothing_created):
+    response = lti.launch(user="201", message_type="LtiDeepLinkingRequest", deep_link_return_url="javascript:alert(1)")
+    assert_refused(response, "invalid_message")
 
 
 def test_audience_list_with_azp_naming_the_tool_is_accepted(lti):
@@ -216,6 +279,7 @@ def test_launch_without_course_context(lti, nothing_created):
 
 
 def test_learner_cannot_deep_link(lti, client, nothing_created):
+    """Refused before anything is recorded: no user, no session, the state not spent."""
     response = lti.launch(user="101", message_type="LtiDeepLinkingRequest",
                           deep_link_return_url="http://127.0.0.1/return")
     assert_refused(response, "invalid_message")

@@ -57,3 +57,22 @@ def test_unknown_kids_do_not_hammer_the_platform(lti, caplog):
         response = lti.launch(sign=lambda claims: lti.platform.sign(claims, kid="forged"))
         assert response.status_code == 400 and "unknown_kid" in response.text
     assert jwks_fetches(caplog) == 2  # the first unknown kid refetches, the next ones wait
+
+
+def test_rotation_seen_by_one_worker_serves_the_others(lti, app, rotate_platform_key, caplog):
+    """Worker 1 refetches after the platform rotated; worker 2 (stale memo) reads the shared cache."""
+    from lti_tool.services.platform_keys import PlatformKeys
+
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    assert lti.launch().status_code == 303  # both "workers" know the old keys
+    worker_1 = app.extensions["lti_platform_keys"]
+    worker_2 = PlatformKeys(worker_1.cache, cache_seconds=3600, refetch_interval=30, timeout=5)
+    worker_2._memo = dict(worker_1._memo)
+    rotated = rotate_platform_key()
+    assert lti.launch(platform=rotated).status_code == 303  # worker 1 refetches
+    app.extensions["lti_platform_keys"] = worker_2
+    try:
+        assert lti.launch(platform=rotated).status_code == 303  # worker 2: no 400, no extra fetch
+    finally:
+        app.extensions["lti_platform_keys"] = worker_1
+    assert jwks_fetches(caplog) == 2

@@ -30,14 +30,14 @@ def test_map_role(roles, expected):
 def test_state_is_consumed_once_even_by_concurrent_launches(app):
     state, nonce = f"state-{uuid.uuid4()}", uuid.uuid4().hex
     with app.app_context():
-        launch_state.issue(state, nonce, None, 600)
+        launch_state.issue(state, nonce, 1, 600)
         db.session.commit()
     outcomes = []
 
     def consume():
         with app.app_context():
             try:
-                launch_state.consume(state, nonce)
+                launch_state.consume(state, nonce, 1)
                 db.session.commit()
                 outcomes.append("ok")
             except LaunchRefused as error:

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from flask import current_app, jsonify, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from models import Role, Step, StepKind, WorkshopSession, db
+
+from ..auth import current_launch, role_required
+from ..errors import NotFound, Refused
+from ..forms import first_errors, form_data
+from ..schemas.profile import ProfileSchema
+from ..services import attendance, completion, pathways, professions, profiles, questionnaires, workshops
+from . import bp
+
+
+def _require_profile(launch):
+    profile = profiles.get_profile(launch.user.id)
+    if profile is None:
+        raise Refused("profile_required")
+    return profile
+
+
+@bp.get("/")
+@role_required(Role.LEARNER)
+def home():
+    launch = current_launch()
+    if profiles.get_profile(launch.user.id) is None:
+        return redirect(url_for("learner.profile"), code=303)
+    found = pathways.list_pathways(launch.course.id, published_only=True)
+    if len(found) == 1:
+        return redirect(url_for("learner.pathway", pathway_id=found[0].id), code=303)
+    enrolments = {p.id: pathways.enrol(p, launch.user) for p in found}
+    return render_template("learner/home.html", launch=launch, pathways=found, enrolments=enrolments)
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@role_required(Role.LEARNER)
+def profile():
+    launch = current_launch()
+    existing = profiles.get_profile(launch.user.id)
+    values = ({k: getattr(existing, k) for k in ("profession", "rpps", "adeli", "practice_mode", "cpts")}
+              if existing else profiles.prefill(launch.user))
+    errors = {}
+    if request.method == "POST":
+        try:
+            data = ProfileSchema().load(form_data(request.form))
+        except ValidationError as error:
+            errors, values = first_errors(error.messages), form_data(request.form)
+        else:
+            profiles.save_profile(launch.user, data)
+            return redirect(url_for("learner.home"), code=303)
+    return render_template("learner/profile.html", launch=launch, values=values, errors=errors,
+                           professions=professions.choices(), modes=professions.PRACTICE_MODES,
+                           first_time=existing is None), (422 if errors else 200)
+
+
+@bp.get("/pathways/<int:pathway_id>")
+@role_required(Role.LEARNER)
+def pathway(pathway_id: int):
+    launch = current_launch()
+    profile = _require_profile(launch)
+    found = pathways.get_pathway(pathway_id, launch.course.id)
+    if not found.published:
+        raise NotFound()
+    enrolment = pathways.enrol(found, launch.user)
+    rows = completion.statuses(enrolment)
+    sessions = {row.step.id: workshops.sessions_for_step(row.step.id) for row in rows
+                if row.step.kind == StepKind.WORKSHOP}
+    bookings = {s.id: workshops.booking_of(s.id, launch.user.id) for items in sessions.values() for s in items}
+    return render_template("learner/pathway.html", launch=launch, pathway=found, enrolment=enrolment, rows=rows,
+                           next_row=completion.next_step(rows), sessions=sessions, bookings=bookings,
+                           profile=profile, profession_label=professions.label(profile.profession))
+
+
+def _step_and_enrolment(step_id: int):
+    launch = current_launch()
+    _require_profile(launch)
+    step = pathways.get_step(step_id, launch.course.id)
+    if not step.pathway.published:
+        raise NotFound()
+    return launch, step, pathways.enrol(step.pathway, launch.user)
+
+
+@bp.get("/steps/<int:step_id>")
+@role_required(Role.LEARNER)
+def step(step_id: int):
+    launch, found, enrolment = _step_and_enrolment(step_id)
+    if found.kind == StepKind.WORKSHOP:
+        return redirect(url_for("learner.pathway", pathway_id=found.pathway_id, _anchor=f"step-{found.id}"))
+    rows = {row.step.id: row for row in completion.statuses(enrolment)}
+    template = "learner/module.html" if found.kind == StepKind.MODULE else "learner/questionnaire.html"
+    attempts = questionnaires.attempts(enrolment, found) if found.kind == StepKind.QUESTIONNAIRE else []
+    return render_template(template, launch=launch, step=found, row=rows[found.id], enrolment=enrolment,
+                           attempts=attempts)
+
+
+@bp.post("/steps/<int:step_id>/heartbeat")
+@role_required(Role.LEARNER)
+def heartbeat(step_id: int):
+    _, found, enrolment = _step_and_enrolment(step_id)
+    if found.kind != StepKind.MODULE:
+        raise NotFound()
+    seconds = completion.heartbeat(enrolment, found)
+    return jsonify(seconds=seconds, minimum_seconds=found.minimum_minutes * 60)
+
+
+@bp.post("/steps/<int:step_id>/done")
+@role_required(Role.LEARNER)
+def mark_done(step_id: int):
+    _, found, enrolment = _step_and_enrolment(step_id)
+    if found.kind != StepKind.MODULE:
+        raise NotFound()
+    completion.learner_marks_module_done(enrolment, found)
+    return redirect(url_for("learner.pathway", pathway_id=found.pathway_id), code=303)
+
+
+@bp.post("/steps/<int:step_id>/answers")
+@role_required(Role.LEARNER)
+def answer(step_id: int):
+    _, found, enrolment = _step_and_enrolment(step_id)
+    if found.kind != StepKind.QUESTIONNAIRE:
+        raise NotFound()
+    answers = [request.form.get(f"q{index}") for index in range(len(found.questions))]
+    questionnaires.submit(enrolment, found, answers)
+    return redirect(url_for("learner.step", step_id=found.id), code=303)
+
+
+def _session(session_id: int) -> WorkshopSession:
+    launch = current_launch()
+    session = db.session.get(WorkshopSession, session_id)
+    if session is None or session.step.pathway.course_id != launch.course.id:
+        raise NotFound()
+    return session
+
+
+@bp.post("/sessions/<int:session_id>/book")
+@role_required(Role.LEARNER)
+def book(session_id: int):
+    launch = current_launch()
+    _require_profile(launch)
+    session = _session(session_id)
+    pathways.enrol(session.step.pathway, launch.user)
+    workshops.book(session, launch.user)
+    return redirect(url_for("learner.pathway", pathway_id=session.step.pathway_id, _anchor=f"step-{session.step_id}"),
+                    code=303)
+
+
+@bp.post("/sessions/<int:session_id>/cancel")
+@role_required(Role.LEARNER)
+def cancel(session_id: int):
+    launch = current_launch()
+    session = _session(session_id)
+    workshops.cancel(session, launch.user)
+    return redirect(url_for("learner.pathway", pathway_id=session.step.pathway_id, _anchor=f"step-{session.step_id}"),
+                    code=303)
+
+
+@bp.get("/sessions/<int:session_id>.ics")
+@role_required(Role.LEARNER)
+def session_ical(session_id: int):
+    session = _session(session_id)
+    body = workshops.ical([session], url_for_session=lambda s: url_for("learner.pathway", pathway_id=s.step.pathway_id,
+                                                                        _external=True),
+                          calendar_name=session.step.pathway.title)
+    return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
+                       "Content-Disposition": f'attachment; filename="atelier-{session.id}.ics"'}
+
+
+@bp.get("/calendar")
+@role_required(Role.LEARNER)
+def calendar_link():
+    launch = current_launch()
+    token = workshops.feed_token(current_app.config["SECRET_KEY"], launch.user.id)
+    return render_template("learner/calendar.html", launch=launch,
+                           feed_url=url_for("calendar_feed", token=token, _external=True))
+
+
+@bp.route("/checkin", methods=["GET", "POST"])
+@role_required(Role.LEARNER)
+def checkin():
+    launch = current_launch()
+    source = request.form if request.method == "POST" else request.args
+    half_day_id = source.get("half_day", type=int)
+    half_day = attendance.get_half_day(half_day_id, launch.course.id) if half_day_id else None
+    marked = None
+    if request.method == "POST":
+        if half_day is None:
+            raise NotFound()
+        marked = attendance.self_checkin(half_day, launch.user, source.get("code", ""),
+                                         current_app.config["SECRET_KEY"])
+    return render_template("learner/checkin.html", launch=launch, half_day=half_day, marked=marked,
+                           code=source.get("code", ""))

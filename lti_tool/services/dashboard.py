@@ -1,0 +1,103 @@
+"""Aggregates for the instructor dashboard, computed in SQL (GROUP BY), never by loading every learner."""
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+
+from models import (AttendanceMark, Booking, Enrolment, HalfDay, Step, StepCompletion, User, WorkshopSession, db)
+
+from . import professions
+
+
+def completion_by_profession(pathway_id: int) -> list[dict]:
+    completed = func.sum(case((Enrolment.state == Enrolment.COMPLETED, 1), else_=0))
+    in_progress = func.sum(case((Enrolment.state == Enrolment.IN_PROGRESS, 1), else_=0))
+    rows = db.session.execute(
+        select(Enrolment.profession, func.count(), completed, in_progress, func.avg(Enrolment.progress))
+        .where(Enrolment.pathway_id == pathway_id).group_by(Enrolment.profession)
+        .order_by(func.count().desc(), Enrolment.profession))
+    result = []
+    for profession, enrolled, done, started, average in rows:
+        result.append({"profession": profession, "label": professions.label(profession), "enrolled": enrolled,
+                       "completed": int(done or 0), "in_progress": int(started or 0),
+                       "not_started": enrolled - int(done or 0) - int(started or 0),
+                       "completion_rate": round(100 * int(done or 0) / enrolled, 1) if enrolled else 0.0,
+                       "average_progress": round(float(average or 0), 1)})
+    return result
+
+
+def dropoff_per_step(pathway_id: int) -> list[dict]:
+    enrolled = db.session.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.pathway_id == pathway_id))
+    done = dict(db.session.execute(
+        select(StepCompletion.step_id, func.count()).join(Step, Step.id == StepCompletion.step_id)
+        .where(Step.pathway_id == pathway_id).group_by(StepCompletion.step_id)).all())
+    steps = db.session.execute(select(Step.id, Step.title, Step.kind).where(Step.pathway_id == pathway_id)
+                               .order_by(Step.position)).all()
+    return [{"step_id": step_id, "title": title, "kind": kind, "done": done.get(step_id, 0), "enrolled": enrolled,
+             "rate": round(100 * done.get(step_id, 0) / enrolled, 1) if enrolled else 0.0}
+            for step_id, title, kind in steps]
+
+
+def sessions_overview(pathway_id: int) -> list[dict]:
+    """Per session: confirmed and waitlisted people, attendance rate over its half-days, professions present."""
+    sessions = db.session.execute(
+        select(WorkshopSession.id, WorkshopSession.title, WorkshopSession.starts_at, WorkshopSession.capacity,
+               WorkshopSession.format, Step.title)
+        .join(Step, Step.id == WorkshopSession.step_id).where(Step.pathway_id == pathway_id)
+        .order_by(WorkshopSession.starts_at)).all()
+    if not sessions:
+        return []
+    ids = [row[0] for row in sessions]
+    bookings = db.session.execute(
+        select(Booking.session_id, Booking.status, func.count()).where(Booking.session_id.in_(ids))
+        .group_by(Booking.session_id, Booking.status)).all()
+    half_days = dict(db.session.execute(
+        select(HalfDay.session_id, func.count()).where(HalfDay.session_id.in_(ids)).group_by(HalfDay.session_id)).all())
+    latest = (select(func.max(AttendanceMark.id).label("id")).join(HalfDay, HalfDay.id == AttendanceMark.half_day_id)
+              .where(HalfDay.session_id.in_(ids)).group_by(AttendanceMark.half_day_id, AttendanceMark.user_id)
+              .subquery())
+    attended = dict(db.session.execute(
+        select(HalfDay.session_id, func.count()).select_from(AttendanceMark)
+        .join(latest, latest.c.id == AttendanceMark.id).join(HalfDay, HalfDay.id == AttendanceMark.half_day_id)
+        .where(AttendanceMark.status.in_((AttendanceMark.PRESENT, AttendanceMark.LATE)))
+        .group_by(HalfDay.session_id)).all())
+    present_professions = db.session.execute(
+        select(HalfDay.session_id, Booking.profession, func.count(func.distinct(AttendanceMark.user_id)))
+        .select_from(AttendanceMark).join(latest, latest.c.id == AttendanceMark.id)
+        .join(HalfDay, HalfDay.id == AttendanceMark.half_day_id)
+        .join(Booking, (Booking.session_id == HalfDay.session_id) & (Booking.user_id == AttendanceMark.user_id))
+        .where(AttendanceMark.status.in_((AttendanceMark.PRESENT, AttendanceMark.LATE)))
+        .group_by(HalfDay.session_id, Booking.profession)).all()
+    by_status: dict[int, dict[str, int]] = {}
+    for session_id, status, count in bookings:
+        by_status.setdefault(session_id, {})[status] = count
+    mix: dict[int, dict[str, int]] = {}
+    for session_id, profession, count in present_professions:
+        mix.setdefault(session_id, {})[professions.label(profession)] = count
+    result = []
+    for session_id, title, starts_at, capacity, session_format, step_title in sessions:
+        confirmed = by_status.get(session_id, {}).get(Booking.CONFIRMED, 0)
+        expected = confirmed * half_days.get(session_id, 0)
+        result.append({"session_id": session_id, "title": title or step_title, "starts_at": starts_at,
+                       "format": session_format, "capacity": capacity, "confirmed": confirmed,
+                       "waitlisted": by_status.get(session_id, {}).get(Booking.WAITLISTED, 0),
+                       "half_days": half_days.get(session_id, 0),
+                       "attendance_rate": round(100 * attended.get(session_id, 0) / expected, 1) if expected else None,
+                       "professions_present": mix.get(session_id, {}),
+                       "interprofessional": len(mix.get(session_id, {})) >= 2})
+    return result
+
+
+def learners(pathway_id: int, *, profession: str | None = None, state: str | None = None, limit: int = 50,
+             offset: int = 0) -> tuple[list[dict], int]:
+    query = (select(Enrolment.id, User.id, User.name, User.email, Enrolment.profession, Enrolment.state,
+                    Enrolment.progress, Enrolment.score).join(User, User.id == Enrolment.user_id)
+             .where(Enrolment.pathway_id == pathway_id))
+    if profession:
+        query = query.where(Enrolment.profession == profession)
+    if state:
+        query = query.where(Enrolment.state == state)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = db.session.execute(query.order_by(User.name, Enrolment.id).limit(limit).offset(offset))
+    return [{"enrolment_id": e, "user_id": u, "name": n, "email": m, "profession": p,
+             "profession_label": professions.label(p), "state": s, "progress": pr, "score": sc}
+            for e, u, n, m, p, s, pr, sc in rows], total
