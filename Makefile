@@ -24,6 +24,7 @@ run: install
 	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) db upgrade
 	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) lti keys ensure
 	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) lti-demo setup
+	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) lti-demo seed
 	@echo ""
 	@echo "  Demo platform: http://$(HOST):$(PORT)/demo/   (launch as a learner or an instructor)"
 	@echo ""

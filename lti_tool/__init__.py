@@ -79,9 +79,10 @@ def configure_lti(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, instructor, learner, lti
+    from . import admin, api, instructor, learner, lti
 
     app.register_blueprint(lti.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(learner.bp)
     app.register_blueprint(instructor.bp)
     app.register_blueprint(admin.bp)

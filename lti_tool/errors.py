@@ -180,4 +180,11 @@ class InvalidInput(ToolError):
 
     @property
     def message(self) -> str:
-        return str(_l("Some fields are missing or invalid."))
+        details = "; ".join(f"{field}: {_flatten(problem)}" for field, problem in list(self.errors.items())[:5])
+        return str(_l("Some fields are missing or invalid.")) + (f" ({details})" if details else "")
+
+
+def _flatten(problem) -> str:
+    while isinstance(problem, (list, dict)) and problem:
+        problem = next(iter(problem.values())) if isinstance(problem, dict) else problem[0]
+    return str(problem)

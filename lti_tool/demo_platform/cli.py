@@ -29,3 +29,20 @@ def setup(base_url):
         keys.ensure_active_key()
         db.session.commit()
     click.echo(f"demo platform registered: {registered.issuer} (client {registered.client_id})")
+
+
+@demo_cli.command("seed")
+def seed_command():
+    """Load the demo pathways (idempotent): needs `setup` first."""
+    from sqlalchemy import select
+
+    from models import Platform
+
+    from .demo_data import seed
+
+    platform = db.session.scalars(select(Platform).where(Platform.registered_via == "demo")).first()
+    if platform is None:
+        raise click.ClickException("run `flask --app lti_tool lti-demo setup` first")
+    created = seed(platform)
+    db.session.commit()
+    click.echo("demo pathways loaded" if created else "demo pathways already there")

@@ -1,20 +1,7 @@
-"""Pages for instructors and coordinators (and administrators, who can do what instructors do)."""
-from flask import Blueprint, render_template
-from sqlalchemy import func, select
-
-from models import CourseMembership, Role, db
-
-from ..auth import current_launch, role_required
+"""Pages for instructors and coordinators (and administrators, who can do what instructors do): pathways and
+steps, workshop sessions, attendance rosters, the dashboard by profession, exports and sharing."""
+from flask import Blueprint
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 
-
-@bp.get("/")
-@role_required(Role.INSTRUCTOR)
-def home():
-    launch = current_launch()
-    counts = dict(db.session.execute(
-        select(CourseMembership.role, func.count()).where(CourseMembership.course_id == launch.course.id)
-        .group_by(CourseMembership.role)
-    ).all())
-    return render_template("instructor/home.html", launch=launch, counts=counts)
+from . import views  # noqa: E402,F401

@@ -106,3 +106,58 @@ def get_half_day(half_day_id: int, course_id: int) -> HalfDay:
     if half_day is None or half_day.session.step.pathway.course_id != course_id:
         raise NotFound(detail=f"half-day {half_day_id} not in course {course_id}")
     return half_day
+
+
+def qr_svg(url: str) -> str:
+    """The check-in URL (with the current code) as an inline SVG QR code."""
+    import segno
+
+    return segno.make(url, error="m").svg_inline(scale=5, dark="#1b1f24", light="#ffffff")
+
+
+def sheet_pdf(half_day: HalfDay, people, marks: dict, *, label) -> bytes:
+    """The attendance sheet of a half-day as PDF (feuille d'émargement), with its certification."""
+    from fpdf import FPDF
+    from flask_babel import format_datetime, gettext as _
+
+    session = half_day.session
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 14)
+    pdf.multi_cell(0, 8, _("Attendance sheet"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 10)
+    lines = [session.title or session.step.title, session.step.pathway.title,
+             f"{format_datetime(half_day.starts_at, 'EEEE d MMMM y, HH:mm')} - {format_datetime(half_day.ends_at, 'HH:mm')}",
+             session.place or session.video_url,
+             _("Facilitators") + ": " + ", ".join(f"{f.get('name')} ({label(f.get('profession'))})"
+                                                  for f in session.facilitators or [])]
+    for line in lines:
+        pdf.multi_cell(0, 6, _latin(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("helvetica", "B", 10)
+    for title, width in ((_("Name"), 70), (_("Profession"), 55), (_("Status"), 30), (_("Recorded"), 35)):
+        pdf.cell(width, 8, _latin(title), border=1)
+    pdf.ln()
+    pdf.set_font("helvetica", "", 9)
+    names = {"present": _("Present"), "absent": _("Absent"), "excused": _("Excused"), "late": _("Late")}
+    for person in people:
+        entry = marks.get(person.id)
+        cells = (person.name, label(person.profession), names.get(entry.status, "") if entry else _("Not marked"),
+                 format_datetime(entry.recorded_at, "HH:mm") + (" QR" if entry.method == "self_checkin" else "")
+                 if entry else "")
+        for text, width in zip(cells, (70, 55, 30, 35)):
+            pdf.cell(width, 7, _latin(text)[:45], border=1)
+        pdf.ln()
+    pdf.ln(4)
+    if half_day.certified_at:
+        pdf.multi_cell(0, 6, _latin(_("Certified by the facilitator on %(when)s",
+                                      when=format_datetime(half_day.certified_at, "d MMMM y, HH:mm"))),
+                       new_x="LMARGIN", new_y="NEXT")
+    else:
+        pdf.multi_cell(0, 6, _latin(_("Not certified yet")), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _latin(text) -> str:
+    """The core PDF fonts are Latin-1: French accents fit; anything else is replaced."""
+    return str(text or "").replace("\u2019", "'").replace("\u2013", "-").encode("latin-1", "replace").decode("latin-1")

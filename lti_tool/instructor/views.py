@@ -1,0 +1,374 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from flask import Response, current_app, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from models import CourseMembership, Enrolment, Role, StepKind, User, WorkshopSession, db
+
+from ..auth import current_launch, role_required
+from ..errors import InvalidInput, NotFound, Refused
+from ..forms import first_errors, form_data
+from ..schemas.pathway import (PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
+                               parse_questions)
+from ..services import (attendance, completion, dashboard, pathways, professions, questionnaires, sharing,
+                        workshops)
+from . import bp
+
+INSTRUCTOR = Role.INSTRUCTOR
+
+
+def _course():
+    return current_launch().course
+
+
+@bp.get("/")
+@role_required(INSTRUCTOR)
+def home():
+    launch = current_launch()
+    counts = dict(db.session.execute(
+        select(CourseMembership.role, func.count()).where(CourseMembership.course_id == launch.course.id)
+        .group_by(CourseMembership.role)).all())
+    found = pathways.list_pathways(launch.course.id)
+    enrolled = dict(db.session.execute(select(Enrolment.pathway_id, func.count()).where(
+        Enrolment.pathway_id.in_([p.id for p in found])).group_by(Enrolment.pathway_id)).all()) if found else {}
+    return render_template("instructor/home.html", launch=launch, counts=counts, pathways=found, enrolled=enrolled,
+                           values={}, errors={})
+
+
+@bp.post("/pathways")
+@role_required(INSTRUCTOR)
+def create_pathway():
+    try:
+        data = PathwaySchema().load(form_data(request.form))
+    except ValidationError as error:
+        launch = current_launch()
+        return render_template("instructor/home.html", launch=launch, counts={}, pathways=pathways.list_pathways(
+            launch.course.id), enrolled={}, values=form_data(request.form), errors=first_errors(error.messages)), 422
+    pathway = pathways.save_pathway(_course(), data)
+    return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id), code=303)
+
+
+def _step_form_data():
+    data = form_data(request.form, lists=("required_for",))
+    data["questions"] = parse_questions(request.form.get("questions_text", ""))
+    data.pop("questions_text", None)
+    return data
+
+
+def _render_pathway(pathway, *, values=None, errors=None, step_values=None, step_errors=None, status=200):
+    return render_template(
+        "instructor/pathway.html", launch=current_launch(), pathway=pathway,
+        values=values or {"title": pathway.title, "description": pathway.description,
+                          "organisation": pathway.organisation.name if pathway.organisation else "",
+                          "territory": pathway.organisation.territory if pathway.organisation else "",
+                          "published": pathway.published},
+        errors=errors or {}, step_values=step_values or {"kind": StepKind.MODULE, "weight": 1},
+        step_errors=step_errors or {}, professions=professions.choices(),
+        other_steps=[(str(s.id), s.title) for s in pathway.steps],
+        sessions={s.id: workshops.sessions_for_step(s.id) for s in pathway.steps if s.kind == StepKind.WORKSHOP}), status
+
+
+@bp.route("/pathways/<int:pathway_id>", methods=["GET", "POST"])
+@role_required(INSTRUCTOR)
+def edit_pathway(pathway_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    if request.method == "POST":
+        raw = form_data(request.form)
+        raw["published"] = "published" in request.form
+        try:
+            data = PathwaySchema().load(raw)
+        except ValidationError as error:
+            return _render_pathway(pathway, values=raw, errors=first_errors(error.messages), status=422)
+        pathways.save_pathway(_course(), data, pathway)
+        return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id), code=303)
+    return _render_pathway(pathway)
+
+
+@bp.post("/pathways/<int:pathway_id>/steps")
+@role_required(INSTRUCTOR)
+def add_step(pathway_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    raw = _step_form_data()
+    try:
+        data = StepSchema().load(raw)
+    except ValidationError as error:
+        raw["questions_text"] = request.form.get("questions_text", "")
+        return _render_pathway(pathway, step_values=raw, step_errors=first_errors(error.messages), status=422)
+    step = pathways.save_step(pathway, data)
+    return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id, _anchor=f"step-{step.id}"), code=303)
+
+
+@bp.route("/steps/<int:step_id>", methods=["GET", "POST"])
+@role_required(INSTRUCTOR)
+def edit_step(step_id: int):
+    step = pathways.get_step(step_id, _course().id)
+    errors, values = {}, None
+    if request.method == "POST":
+        raw = _step_form_data()
+        try:
+            data = StepSchema().load(raw)
+        except ValidationError as error:
+            errors = first_errors(error.messages)
+            values = dict(raw, questions_text=request.form.get("questions_text", ""))
+        else:
+            pathways.save_step(step.pathway, data, step)
+            return redirect(url_for("instructor.edit_pathway", pathway_id=step.pathway_id), code=303)
+    values = values or {"kind": step.kind, "title": step.title, "description": step.description,
+                        "required_for": step.required_for or [], "unlock_after_step_id": step.unlock_after_step_id,
+                        "estimated_minutes": step.estimated_minutes, "minimum_minutes": step.minimum_minutes,
+                        "weight": step.weight, "content_url": step.content_url,
+                        "questionnaire_role": step.questionnaire_role,
+                        "questions_text": format_questions(step.questions)}
+    return render_template("instructor/step.html", launch=current_launch(), step=step, values=values, errors=errors,
+                           professions=professions.choices(), sessions=workshops.sessions_for_step(step.id),
+                           other_steps=[(str(s.id), s.title) for s in step.pathway.steps if s.id != step.id],
+                           session_values={"format": "workshop", "capacity": 12}, session_errors={},
+                           formats=_formats()), (422 if errors else 200)
+
+
+@bp.post("/steps/<int:step_id>/delete")
+@role_required(INSTRUCTOR)
+def delete_step(step_id: int):
+    step = pathways.get_step(step_id, _course().id)
+    pathway_id = step.pathway_id
+    pathways.delete_step(step)
+    return redirect(url_for("instructor.edit_pathway", pathway_id=pathway_id), code=303)
+
+
+@bp.post("/steps/<int:step_id>/move")
+@role_required(INSTRUCTOR)
+def move_step(step_id: int):
+    step = pathways.get_step(step_id, _course().id)
+    pathways.move_step(step, -1 if request.form.get("direction") == "up" else 1)
+    return redirect(url_for("instructor.edit_pathway", pathway_id=step.pathway_id), code=303)
+
+
+def _formats():
+    from flask_babel import lazy_gettext as _l
+
+    return [("workshop", _l("In-person workshop / simulation")), ("video", _l("Video conference")),
+            ("immersion", _l("Immersion in a facility")), ("practice_analysis", _l("Practice analysis group")),
+            ("seminar", _l("Seminar"))]
+
+
+def _session_form_data():
+    data = form_data(request.form, lists=("target_professions",))
+    facilitators = []
+    for index in (1, 2, 3):
+        name = (request.form.get(f"facilitator_name_{index}") or "").strip()
+        if name:
+            facilitators.append({"name": name, "profession": request.form.get(f"facilitator_profession_{index}") or "autre"})
+        data.pop(f"facilitator_name_{index}", None)
+        data.pop(f"facilitator_profession_{index}", None)
+    data["facilitators"] = facilitators
+    quotas = {}
+    for line in (request.form.get("quotas_text") or "").splitlines():
+        if ":" in line:
+            code, _, number = line.partition(":")
+            quotas[code.strip()] = number.strip()
+    data["quotas"] = quotas
+    data.pop("quotas_text", None)
+    return data
+
+
+@bp.post("/steps/<int:step_id>/sessions")
+@role_required(INSTRUCTOR)
+def add_session(step_id: int):
+    step = pathways.get_step(step_id, _course().id)
+    if step.kind != StepKind.WORKSHOP:
+        raise NotFound()
+    raw = _session_form_data()
+    try:
+        data = SessionSchema().load(raw)
+    except ValidationError as error:
+        values = dict(form_data(request.form, lists=("target_professions",)))
+        return render_template("instructor/step.html", launch=current_launch(), step=step, values={
+            "kind": step.kind, "title": step.title, "required_for": step.required_for or [], "weight": step.weight},
+            errors={}, professions=professions.choices(), sessions=workshops.sessions_for_step(step.id),
+            other_steps=[(str(s.id), s.title) for s in step.pathway.steps if s.id != step.id], session_values=values, session_errors=first_errors(error.messages), formats=_formats()), 422
+    session = workshops.save_session(step, data)
+    return redirect(url_for("instructor.session", session_id=session.id), code=303)
+
+
+def _session(session_id: int) -> WorkshopSession:
+    session = db.session.get(WorkshopSession, session_id)
+    if session is None or session.step.pathway.course_id != _course().id:
+        raise NotFound()
+    return session
+
+
+@bp.get("/sessions/<int:session_id>")
+@role_required(INSTRUCTOR)
+def session(session_id: int):
+    found = _session(session_id)
+    bookings = db.session.execute(
+        select(User.name, User.email, workshops.Booking.profession, workshops.Booking.status, workshops.Booking.created_at)
+        .join(User, User.id == workshops.Booking.user_id).where(workshops.Booking.session_id == found.id)
+        .order_by(workshops.Booking.status, workshops.Booking.created_at)).all()
+    return render_template("instructor/session.html", launch=current_launch(), session=found, bookings=bookings,
+                           pair_warning=workshops.pair_warning(found), label=professions.label)
+
+
+def _half_day(half_day_id: int):
+    return attendance.get_half_day(half_day_id, _course().id)
+
+
+def _roster(half_day):
+    people = db.session.execute(
+        select(User.id, User.name, workshops.Booking.profession).join(workshops.Booking, workshops.Booking.user_id == User.id)
+        .where(workshops.Booking.session_id == half_day.session_id, workshops.Booking.status == workshops.Booking.CONFIRMED)
+        .order_by(User.family_name, User.name)).all()
+    return people, attendance.latest_marks(half_day.id)
+
+
+@bp.get("/halfdays/<int:half_day_id>/roster")
+@role_required(INSTRUCTOR)
+def roster(half_day_id: int):
+    half_day = _half_day(half_day_id)
+    people, marks = _roster(half_day)
+    code = attendance.current_code(current_app.config["SECRET_KEY"], half_day.id)
+    checkin_url = url_for("learner.checkin", half_day=half_day.id, code=code, _external=True)
+    return render_template("instructor/roster.html", launch=current_launch(), half_day=half_day, people=people,
+                           marks=marks, code=code, qr_svg=attendance.qr_svg(checkin_url), label=professions.label)
+
+
+@bp.post("/halfdays/<int:half_day_id>/marks")
+@role_required(INSTRUCTOR)
+def mark(half_day_id: int):
+    half_day = _half_day(half_day_id)
+    user_id = request.form.get("user_id", type=int)
+    people, _ = _roster(half_day)
+    if user_id not in {person.id for person in people}:
+        raise NotFound(detail="not on this roster")
+    attendance.mark(half_day, user_id, request.form.get("status", ""), method="roster",
+                    by_user_id=current_launch().user.id, reason=request.form.get("reason", ""))
+    return redirect(url_for("instructor.roster", half_day_id=half_day.id, _anchor=f"person-{user_id}"), code=303)
+
+
+@bp.post("/halfdays/<int:half_day_id>/certify")
+@role_required(INSTRUCTOR)
+def certify(half_day_id: int):
+    half_day = _half_day(half_day_id)
+    attendance.certify(half_day, current_launch().user.id)
+    return redirect(url_for("instructor.roster", half_day_id=half_day.id), code=303)
+
+
+@bp.get("/halfdays/<int:half_day_id>/sheet")
+@role_required(INSTRUCTOR)
+def sheet(half_day_id: int):
+    half_day = _half_day(half_day_id)
+    people, marks = _roster(half_day)
+    if request.args.get("format") == "pdf":
+        pdf = attendance.sheet_pdf(half_day, people, marks, label=professions.label)
+        return Response(pdf, mimetype="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="emargement-{half_day.day.isoformat()}-{half_day.period}.pdf"'})
+    return render_template("instructor/sheet.html", launch=current_launch(), half_day=half_day, people=people,
+                           marks=marks, history=attendance.history(half_day.id), label=professions.label)
+
+
+@bp.get("/pathways/<int:pathway_id>/dashboard")
+@role_required(INSTRUCTOR)
+def pathway_dashboard(pathway_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    profession = request.args.get("profession") or None
+    state = request.args.get("state") or None
+    page = max(1, request.args.get("page", 1, type=int))
+    learners, total = dashboard.learners(pathway.id, profession=profession, state=state, limit=50,
+                                         offset=(page - 1) * 50)
+    by_profession = dashboard.completion_by_profession(pathway.id)
+    return render_template("instructor/dashboard.html", launch=current_launch(), pathway=pathway,
+                           by_profession=by_profession, steps=dashboard.dropoff_per_step(pathway.id),
+                           sessions=dashboard.sessions_overview(pathway.id), learners=learners, total=total,
+                           page=page, pages=(total + 49) // 50, profession=profession, state=state,
+                           pre_post=questionnaires.pre_post_by_profession(pathway.id),
+                           max_enrolled=max([row["enrolled"] for row in by_profession] or [1]),
+                           professions=professions.choices())
+
+
+EXPORTS = {
+    "professions": (dashboard.completion_by_profession, ["profession", "label", "enrolled", "completed",
+                                                         "in_progress", "not_started", "completion_rate",
+                                                         "average_progress"]),
+    "steps": (dashboard.dropoff_per_step, ["step_id", "title", "kind", "enrolled", "done", "rate"]),
+    "sessions": (dashboard.sessions_overview, ["session_id", "title", "starts_at", "format", "capacity", "confirmed",
+                                               "waitlisted", "half_days", "attendance_rate", "professions_present"]),
+}
+
+
+@bp.get("/pathways/<int:pathway_id>/export/<table>.csv")
+@role_required(INSTRUCTOR)
+def export_csv(pathway_id: int, table: str):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    if table == "learners":
+        columns = ["name", "email", "profession", "profession_label", "state", "progress", "score"]
+        rows, _ = dashboard.learners(pathway.id, limit=1_000_000)
+    elif table in EXPORTS:
+        compute, columns = EXPORTS[table]
+        rows = compute(pathway.id)
+    else:
+        raise NotFound()
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], dict) else row[c]
+                         for c in columns])
+    # BOM: Excel (what coordinators open CSV files with) then reads UTF-8 accents correctly
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="parcours-{pathway.id}-{table}.csv"'})
+
+
+@bp.route("/pathways/<int:pathway_id>/learners/<int:enrolment_id>", methods=["GET", "POST"])
+@role_required(INSTRUCTOR)
+def learner(pathway_id: int, enrolment_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.pathway_id != pathway.id:
+        raise NotFound()
+    if request.method == "POST":
+        step = pathways.get_step(request.form.get("step_id", type=int) or 0, _course().id)
+        reason = (request.form.get("reason") or "").strip()
+        if step.pathway_id != pathway.id:
+            raise NotFound()
+        if not reason:
+            raise Refused("reason_required")
+        if request.form.get("action") == "withdraw":
+            completion.withdraw_completion(enrolment, step)
+        else:
+            completion.record_completion(enrolment, step, source="instructor", reason=reason,
+                                         by_user_id=current_launch().user.id)
+        return redirect(url_for("instructor.learner", pathway_id=pathway.id, enrolment_id=enrolment.id), code=303)
+    return render_template("instructor/learner.html", launch=current_launch(), pathway=pathway, enrolment=enrolment,
+                           rows=completion.statuses(enrolment), completions=completion.completions(enrolment),
+                           label=professions.label)
+
+
+@bp.get("/pathways/<int:pathway_id>/share.json")
+@role_required(INSTRUCTOR)
+def share(pathway_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    body = json.dumps(sharing.export_pathway(pathway), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="parcours-{pathway.id}.json"'})
+
+
+@bp.post("/pathways/import")
+@role_required(INSTRUCTOR)
+def import_pathway():
+    upload = request.files.get("definition")
+    if upload is None:
+        raise InvalidInput({"definition": ["missing file"]})
+    try:
+        document = json.loads(upload.read(512 * 1024 + 1)[: 512 * 1024].decode("utf-8"))
+        data = SharedPathwaySchema().load(document)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput({"definition": ["not JSON"]}, str(error)) from error
+    except ValidationError as error:
+        raise InvalidInput(error.messages) from error
+    pathway = sharing.import_pathway(_course(), data)
+    return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id), code=303)
