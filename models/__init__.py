@@ -5,11 +5,11 @@ from .launch import CacheEntry, LaunchState
 from .pathways import (ActivityInterval, Enrolment, LearnerProfile, Organisation, Pathway, QuestionnaireAttempt,
                        Step, StepCompletion, StepKind)
 from .people import Course, CourseMembership, ResourceLink, Role, User
-from .workshops import AttendanceMark, Booking, HalfDay, SessionFormat, WorkshopSession
+from .workshops import AttendanceMark, AttendanceStatus, Booking, HalfDay, SessionFormat, WorkshopSession
 from .platform import Deployment, Platform, ToolKey
 
 __all__ = [
-    "ActivityInterval", "AttendanceMark", "Booking", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
+    "ActivityInterval", "AttendanceMark", "AttendanceStatus", "Booking", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
     "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
     "AdminToken", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
     "Platform", "ResourceLink", "Role", "ToolKey", "User", "db", "utcnow",

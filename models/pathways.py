@@ -93,8 +93,10 @@ class Enrolment(TimestampMixin, Base):
     """A learner in a pathway, with the completion computed from their events (kept up to date)."""
 
     __tablename__ = "enrolment"
-    __table_args__ = (UniqueConstraint("pathway_id", "user_id"), Index("ix_enrolment_pathway_profession",
-                                                                        "pathway_id", "profession"))
+    # The dashboard's GROUP BY profession reads this index alone (covering: state and progress included).
+    __table_args__ = (UniqueConstraint("pathway_id", "user_id"),
+                      Index("ix_enrolment_pathway_profession", "pathway_id", "profession", "state", "progress"),
+                      Index("ix_enrolment_pathway_progress", "pathway_id", "progress"))
 
     NOT_STARTED = "not_started"
     IN_PROGRESS = "in_progress"

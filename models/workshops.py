@@ -103,3 +103,18 @@ class AttendanceMark(Base):
     recorded_by_user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AttendanceStatus(Base):
+    """The current mark per person and half-day (the latest of the append-only history), kept in the same
+    transaction as the mark, so that dashboards count attendance without scanning the history."""
+
+    __tablename__ = "attendance_status"
+    __table_args__ = (Index("ix_attendance_status_session_status", "session_id", "status", "profession"),)
+
+    half_day_id: Mapped[int] = mapped_column(ForeignKey("half_day.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("workshop_session.id", ondelete="CASCADE"))
+    profession: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[str] = mapped_column(String(10))
+    mark_id: Mapped[int] = mapped_column(ForeignKey("attendance_mark.id", ondelete="CASCADE"))

@@ -64,9 +64,8 @@ def pathway(pathway_id: int):
         raise NotFound()
     enrolment = pathways.enrol(found, launch.user)
     rows = completion.statuses(enrolment)
-    sessions = {row.step.id: workshops.sessions_for_step(row.step.id) for row in rows
-                if row.step.kind == StepKind.WORKSHOP}
-    bookings = {s.id: workshops.booking_of(s.id, launch.user.id) for items in sessions.values() for s in items}
+    sessions, bookings = workshops.learner_sessions([row.step.id for row in rows if row.step.kind == StepKind.WORKSHOP],
+                                                    launch.user.id)
     return render_template("learner/pathway.html", launch=launch, pathway=found, enrolment=enrolment, rows=rows,
                            next_row=completion.next_step(rows), sessions=sessions, bookings=bookings,
                            profile=profile, profession_label=professions.label(profile.profession))

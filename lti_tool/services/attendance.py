@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from models import AttendanceMark, Booking, Enrolment, HalfDay, User, db, utcnow
+from models import AttendanceMark, AttendanceStatus, Booking, Enrolment, HalfDay, User, db, utcnow
 
 from ..errors import Refused
 from . import completion
@@ -44,6 +44,15 @@ def mark(half_day: HalfDay, user_id: int, status: str, *, method: str, by_user_i
     entry = AttendanceMark(half_day_id=half_day.id, user_id=user_id, status=status, method=method,
                            recorded_by_user_id=by_user_id, reason=reason.strip(), recorded_at=utcnow())
     db.session.add(entry)
+    db.session.flush()
+    current = db.session.get(AttendanceStatus, (half_day.id, user_id))
+    if current is None:
+        profession = db.session.scalar(select(Booking.profession).where(
+            Booking.session_id == half_day.session_id, Booking.user_id == user_id)) or ""
+        db.session.add(AttendanceStatus(half_day_id=half_day.id, user_id=user_id, session_id=half_day.session_id,
+                                        profession=profession, status=status, mark_id=entry.id))
+    else:
+        current.status, current.mark_id = status, entry.id
     db.session.flush()
     sync_workshop_completion(half_day.session, user_id, by_user_id)
     return entry
@@ -81,9 +90,8 @@ def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: flo
 
 
 def latest_marks(half_day_id: int) -> dict[int, AttendanceMark]:
-    latest = (select(AttendanceMark.user_id, func.max(AttendanceMark.id).label("last_id"))
-              .where(AttendanceMark.half_day_id == half_day_id).group_by(AttendanceMark.user_id).subquery())
-    rows = db.session.scalars(select(AttendanceMark).join(latest, AttendanceMark.id == latest.c.last_id))
+    rows = db.session.scalars(select(AttendanceMark).join(AttendanceStatus, AttendanceStatus.mark_id == AttendanceMark.id)
+                              .where(AttendanceStatus.half_day_id == half_day_id))
     return {row.user_id: row for row in rows}
 
 

@@ -68,6 +68,23 @@ def sessions_for_step(step_id: int) -> list[WorkshopSession]:
                                    .order_by(WorkshopSession.starts_at)))
 
 
+def learner_sessions(step_ids: list[int], user_id: int, now: datetime | None = None):
+    """For a learner's pathway page, in two queries: per workshop step the sessions still to come or booked,
+    and the learner's bookings."""
+    now = now or utcnow()
+    if not step_ids:
+        return {}, {}
+    bookings = {b.session_id: b for b in db.session.scalars(
+        select(Booking).join(WorkshopSession, WorkshopSession.id == Booking.session_id)
+        .where(WorkshopSession.step_id.in_(step_ids), Booking.user_id == user_id))}
+    sessions: dict[int, list[WorkshopSession]] = {step_id: [] for step_id in step_ids}
+    for session in db.session.scalars(select(WorkshopSession).where(WorkshopSession.step_id.in_(step_ids))
+                                      .order_by(WorkshopSession.starts_at)):
+        if session.ends_at > now or session.id in bookings:
+            sessions[session.step_id].append(session)
+    return sessions, bookings
+
+
 def booking_of(session_id: int, user_id: int) -> Booking | None:
     return db.session.scalars(select(Booking).where(Booking.session_id == session_id,
                                                     Booking.user_id == user_id)).first()

@@ -301,6 +301,8 @@ def test_oversized_upload_is_413(person):
     response = instructor.post("/instructor/pathways/import", data={"csrf_token": token, "definition": (BytesIO(b"x" * (3 * 1024 * 1024)), "p.json")},
                                content_type="multipart/form-data")
     assert response.status_code == 413
+    response.close()
+    del response
     gc.collect()
 
 
