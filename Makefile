@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP = $(VENV)/.installed
 
-.PHONY: run test install translations bench clean
+.PHONY: run test install translations messages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,3 +38,9 @@ bench: install
 
 clean:
 	rm -rf $(VENV) *.egg-info
+
+# After changing user-facing text: refresh the catalog, translate the new entries in fr/messages.po.
+# (--ignore-dirs: Babel skips folders starting with "_" such as templates/_macros unless told otherwise.)
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs='.*' -o lti_tool/translations/messages.pot .
+	$(BIN)/pybabel update -i lti_tool/translations/messages.pot -d lti_tool/translations --no-fuzzy-matching
