@@ -15,8 +15,8 @@ from ..errors import InvalidInput, NotFound, Refused
 from ..forms import first_errors, form_data
 from ..schemas.pathway import (PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
                                parse_questions)
-from ..services import (attendance, completion, dashboard, pathways, professions, questionnaires, sharing,
-                        workshops)
+from ..services import (attendance, completion, dashboard, pathways, profile_import, professions, questionnaires,
+                        sharing, workshops)
 from . import bp
 
 INSTRUCTOR = Role.INSTRUCTOR
@@ -372,3 +372,18 @@ def import_pathway():
         raise InvalidInput(error.messages) from error
     pathway = sharing.import_pathway(_course(), data)
     return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id), code=303)
+
+
+@bp.route("/profiles/import", methods=["GET", "POST"])
+@role_required(INSTRUCTOR)
+def import_profiles():
+    report = None
+    if request.method == "POST":
+        upload = request.files.get("profiles")
+        if upload is None or not upload.filename:
+            raise InvalidInput({"profiles": ["missing file"]})
+        try:
+            report = profile_import.import_profiles(_course(), upload.read(1024 * 1024))
+        except profile_import.ImportFileError as error:
+            raise InvalidInput({"profiles": [str(error)]}) from error
+    return render_template("instructor/import_profiles.html", launch=current_launch(), report=report)

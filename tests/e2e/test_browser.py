@@ -81,3 +81,42 @@ def test_learner_page_fits_a_phone_screen(browser, app, platform):
     scroll_width = page.evaluate("document.documentElement.scrollWidth")
     context.close()
     assert scroll_width <= 375
+
+
+def test_phone_booking_roster_and_check_in(browser, app, platform, runner):
+    """On phone-sized screens: a learner books the winter seminar; the facilitator opens the roster; the
+    learner checks in with the code shown; the roster shows her present."""
+    from sqlalchemy import select
+
+    from lti_tool.services import attendance
+    from models import HalfDay, WorkshopSession, db
+
+    assert runner.invoke(args=["lti-demo", "seed"]).exit_code == 0
+    phone = {"width": 375, "height": 740}
+    learner = browser.new_context(base_url=app.config["PUBLIC_BASE_URL"], viewport=phone, locale="fr-FR").new_page()
+    launch_from_demo(learner, "105", course="11")
+    learner.wait_for_url("**/learner/pathways/*")
+    seminar = learner.locator("div.card", has_text="Séminaire d'hiver")
+    seminar.get_by_role("button", name="S'inscrire").click()
+    learner.get_by_text("Inscrite").or_(learner.get_by_text("Inscrit")).first.wait_for()
+    assert learner.evaluate("document.documentElement.scrollWidth") <= 375
+
+    with app.app_context():
+        session = db.session.scalars(select(WorkshopSession).where(WorkshopSession.title == "Séminaire d'hiver")).one()
+        half_day_id = db.session.scalars(select(HalfDay.id).where(HalfDay.session_id == session.id)
+                                         .order_by(HalfDay.starts_at)).first()
+    facilitator = browser.new_context(base_url=app.config["PUBLIC_BASE_URL"], viewport=phone, locale="fr-FR").new_page()
+    launch_from_demo(facilitator, "201", course="11")
+    facilitator.wait_for_url("**/instructor/")
+    facilitator.goto(f"/instructor/halfdays/{half_day_id}/roster")
+    assert facilitator.locator("svg").count() >= 1  # the QR code
+    code = facilitator.locator(".code").inner_text().strip()
+    assert code == attendance.current_code(app.config["SECRET_KEY"], half_day_id) or len(code) == 6
+    assert facilitator.evaluate("document.documentElement.scrollWidth") <= 375
+
+    learner.goto(f"/learner/checkin?half_day={half_day_id}&code={code}")
+    learner.get_by_role("button", name="Émarger").click()
+    learner.get_by_role("status").wait_for()
+    facilitator.reload()
+    row = facilitator.locator("li", has_text="Amélie Roux")
+    assert row.locator("button[aria-pressed=true]").inner_text().strip() in ("Présent", "Présente", "En retard")

@@ -329,3 +329,37 @@ def test_calendar_feed_by_signed_token(person, app):
     assert anonymous.get("/calendar/forged.ics").status_code == 404
     single = learner.get(f"/learner/sessions/{session_id}.ics")
     assert single.status_code == 200 and "BEGIN:VEVENT" in single.data.decode()
+
+
+def test_profile_csv_import_reports_each_bad_line(person, app):
+    instructor = person("201")
+    lti_learner = person("105")  # has launched: known by Moodle id "105"
+    content = ("moodle_id;email;name;profession;rpps\n"
+               "105;;Amélie Roux;sage_femme;10101010105\n"
+               "900;;Nouvelle Personne;infirmier;\n"
+               ";;Sans identifiant;medecin;\n"
+               "901;;Mauvaise clé;medecin;10003456789\n"
+               "902;;Inconnue;astronaute;\n").encode()
+    token = _any_csrf(instructor.get("/instructor/profiles/import").text)
+    response = instructor.post("/instructor/profiles/import", data={"csrf_token": token, "profiles": (BytesIO(content), "p.csv")},
+                               content_type="multipart/form-data")
+    assert response.status_code == 200
+    for line in ("<td>4</td>", "<td>5</td>", "<td>6</td>"):
+        assert line in response.text
+    with app.app_context():
+        professions = dict(db.session.execute(select(LearnerProfile.rpps, LearnerProfile.profession)).all())
+    assert professions == {"10101010105": "sage_femme", "": "infirmier"}
+    assert lti_learner.get("/learner/").status_code in (200, 303)
+
+
+def test_profile_csv_without_the_needed_columns_is_422(person):
+    instructor = person("201")
+    token = _any_csrf(instructor.get("/instructor/profiles/import").text)
+    response = instructor.post("/instructor/profiles/import", data={"csrf_token": token, "profiles": (BytesIO(b"a;b\n1;2\n"), "p.csv")},
+                               content_type="multipart/form-data")
+    assert response.status_code == 422
+
+
+def test_learner_cannot_import_profiles(person):
+    learner = person("101")
+    assert learner.get("/instructor/profiles/import").status_code == 403
