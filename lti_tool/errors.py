@@ -164,6 +164,7 @@ class Refused(ToolError):
         "checkin_code_invalid": _l("This check-in code is wrong or has expired. Ask the facilitator for the current code."),
         "not_booked": _l("You are not registered for this session."),
         "sheet_certified": _l("This attendance sheet is already certified; corrections need a reason."),
+        "half_day_not_over": _l("The sheet can be certified once the half-day is over."),
         "reason_required": _l("Give a reason for this correction."),
         "profile_required": _l("Complete your profile first."),
         "invalid_form": _l("Some fields are missing or invalid."),

@@ -80,6 +80,7 @@ class Step(Base):
     minimum_minutes: Mapped[int] = mapped_column(default=0)
     weight: Mapped[float] = mapped_column(default=1.0)
     content_url: Mapped[str] = mapped_column(String(1000), default="")
+    embed: Mapped[bool] = mapped_column(default=False)  # show the content inside the module page
     questionnaire_role: Mapped[str] = mapped_column(String(10), default="")  # "pre" / "post" / ""
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 

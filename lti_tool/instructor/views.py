@@ -8,7 +8,7 @@ from flask import Response, current_app, redirect, render_template, request, url
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from models import CourseMembership, Enrolment, Role, StepKind, User, WorkshopSession, db
+from models import CourseMembership, Enrolment, Role, StepKind, User, WorkshopSession, db, utcnow
 
 from ..auth import current_launch, role_required
 from ..errors import InvalidInput, NotFound, Refused
@@ -55,6 +55,7 @@ def create_pathway():
 
 def _step_form_data():
     data = form_data(request.form, lists=("required_for",))
+    data["embed"] = "embed" in request.form
     data["questions"] = parse_questions(request.form.get("questions_text", ""))
     data.pop("questions_text", None)
     return data
@@ -121,7 +122,7 @@ def edit_step(step_id: int):
     values = values or {"kind": step.kind, "title": step.title, "description": step.description,
                         "required_for": step.required_for or [], "unlock_after_step_id": step.unlock_after_step_id,
                         "estimated_minutes": step.estimated_minutes, "minimum_minutes": step.minimum_minutes,
-                        "weight": step.weight, "content_url": step.content_url,
+                        "weight": step.weight, "content_url": step.content_url, "embed": step.embed,
                         "questionnaire_role": step.questionnaire_role,
                         "questions_text": format_questions(step.questions)}
     return render_template("instructor/step.html", launch=current_launch(), step=step, values=values, errors=errors,
@@ -234,7 +235,8 @@ def roster(half_day_id: int):
     code = attendance.current_code(current_app.config["SECRET_KEY"], half_day.id)
     checkin_url = url_for("learner.checkin", half_day=half_day.id, code=code, _external=True)
     return render_template("instructor/roster.html", launch=current_launch(), half_day=half_day, people=people,
-                           marks=marks, code=code, qr_svg=attendance.qr_svg(checkin_url), label=professions.label)
+                           marks=marks, code=code, qr_svg=attendance.qr_svg(checkin_url), label=professions.label,
+                           half_day_is_over=half_day.ends_at <= utcnow())
 
 
 @bp.post("/halfdays/<int:half_day_id>/marks")
@@ -345,7 +347,7 @@ def learner(pathway_id: int, enrolment_id: int):
         return redirect(url_for("instructor.learner", pathway_id=pathway.id, enrolment_id=enrolment.id), code=303)
     return render_template("instructor/learner.html", launch=current_launch(), pathway=pathway, enrolment=enrolment,
                            rows=completion.statuses(enrolment), completions=completion.completions(enrolment),
-                           label=professions.label)
+                           pre_post=questionnaires.pre_post_for(enrolment), label=professions.label)
 
 
 @bp.get("/pathways/<int:pathway_id>/share.json")

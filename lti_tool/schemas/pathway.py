@@ -52,6 +52,7 @@ class StepSchema(Schema):
     minimum_minutes = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
     weight = fields.Float(load_default=1, validate=validate.Range(min=0, max=100))
     content_url = fields.Url(load_default="", schemes={"http", "https"}, allow_none=False)
+    embed = fields.Boolean(load_default=False)
     questionnaire_role = fields.String(load_default="", validate=validate.OneOf(["", "pre", "post"]))
     questions = fields.List(fields.Nested(QuestionSchema), load_default=list)
 

@@ -100,7 +100,10 @@ def history(half_day_id: int) -> list[AttendanceMark]:
                                    .order_by(AttendanceMark.id)))
 
 
-def certify(half_day: HalfDay, by_user_id: int) -> HalfDay:
+def certify(half_day: HalfDay, by_user_id: int, now=None) -> HalfDay:
+    """The facilitator certifies the sheet once the half-day is over (not before: people may still arrive)."""
+    if (now or utcnow()) < half_day.ends_at:
+        raise Refused("half_day_not_over")
     if half_day.certified_at is None:
         half_day.certified_at, half_day.certified_by_user_id = utcnow(), by_user_id
         db.session.flush()

@@ -62,7 +62,7 @@ def save_step(pathway: Pathway, data: dict, step: Step | None = None) -> Step:
         step = Step(position=position)
         pathway.steps.append(step)
     for key in ("kind", "title", "description", "estimated_minutes", "minimum_minutes", "weight", "content_url",
-                "questionnaire_role", "questions"):
+                "embed", "questionnaire_role", "questions"):
         if key in data:
             setattr(step, key, data[key])
     step.required_for = data.get("required_for") or None

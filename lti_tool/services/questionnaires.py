@@ -55,3 +55,16 @@ def pre_post_by_profession(pathway_id: int) -> list[dict]:
         .where(Enrolment.pathway_id == pathway_id).group_by(Enrolment.profession).order_by(Enrolment.profession))
     return [{"profession": p, "learners": n, "pre": round(a or 0, 1), "post": round(b or 0, 1),
              "gain": round((b or 0) - (a or 0), 1)} for p, n, a, b in rows]
+
+
+def pre_post_for(enrolment: Enrolment) -> dict[str, float | None]:
+    """The learner's latest pre-test and post-test scores in the pathway (None when not taken)."""
+    rows = db.session.execute(
+        select(Step.questionnaire_role, QuestionnaireAttempt.score)
+        .join(Step, Step.id == QuestionnaireAttempt.step_id)
+        .where(QuestionnaireAttempt.enrolment_id == enrolment.id, Step.questionnaire_role.in_(("pre", "post")))
+        .order_by(QuestionnaireAttempt.id)).all()
+    latest = {"pre": None, "post": None}
+    for role, score in rows:
+        latest[role] = score
+    return latest

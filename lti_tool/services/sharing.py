@@ -6,7 +6,7 @@ from models import Course, Pathway
 from . import pathways
 
 STEP_FIELDS = ("kind", "title", "description", "required_for", "estimated_minutes", "minimum_minutes", "weight",
-               "content_url", "questionnaire_role", "questions")
+               "content_url", "embed", "questionnaire_role", "questions")
 
 
 def export_pathway(pathway: Pathway) -> dict:

@@ -133,9 +133,19 @@ def test_full_hybrid_pathway(app, person):
         marks = db.session.scalars(select(AttendanceMark).order_by(AttendanceMark.id)).all()
         assert [(m.method, m.status) for m in marks] == [("self_checkin", "present"), ("roster", "present")]
 
-    # certify, sheet (HTML and PDF), dashboard by profession with its chart, CSV and JSON
-    assert post(instructor, f"/instructor/halfdays/{half_day_ids[0]}/certify", {},
-                page=f"/instructor/halfdays/{half_day_ids[0]}/roster").status_code == 303
+    # certify once the half-day is over, sheet (HTML and PDF), dashboard by profession with chart, CSV and JSON
+    roster_page = f"/instructor/halfdays/{half_day_ids[0]}/roster"
+    assert post(instructor, f"/instructor/halfdays/{half_day_ids[0]}/certify", {}, page=roster_page).status_code == 409
+    with app.app_context():  # time passes: the half-day is over
+        half = db.session.get(HalfDay, half_day_ids[0])
+        half.starts_at, half.ends_at = half.starts_at - timedelta(days=11), half.ends_at - timedelta(days=11)
+        db.session.commit()
+    assert post(instructor, f"/instructor/halfdays/{half_day_ids[0]}/certify", {}, page=roster_page).status_code == 303
+    with app.app_context():
+        assert db.session.get(HalfDay, half_day_ids[0]).certified_at is not None
+        enrolment_id = db.session.scalars(select(Enrolment.id)).one()
+    detail = instructor.get(f"/instructor/pathways/{pathway_id}/learners/{enrolment_id}")
+    assert "Pré-test" in detail.text and "Gain" in detail.text
     pdf = instructor.get(f"/instructor/halfdays/{half_day_ids[0]}/sheet?format=pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     board = instructor.get(f"/instructor/pathways/{pathway_id}/dashboard")

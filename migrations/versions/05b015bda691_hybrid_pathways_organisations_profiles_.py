@@ -1,8 +1,8 @@
 """Hybrid pathways: organisations, profiles, pathways, steps, enrolments, workshops, attendance
 
-Revision ID: 2554a4416f86
+Revision ID: 05b015bda691
 Revises: a1a03d778575
-Create Date: 2026-11-23 07:56:06.426429
+Create Date: 2026-11-23 08:07:14.917241
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '2554a4416f86'
+revision = '05b015bda691'
 down_revision = 'a1a03d778575'
 branch_labels = None
 depends_on = None
@@ -93,6 +93,7 @@ def upgrade():
     sa.Column('minimum_minutes', sa.Integer(), nullable=False),
     sa.Column('weight', sa.Double(), nullable=False),
     sa.Column('content_url', sa.String(length=1000), nullable=False),
+    sa.Column('embed', sa.Boolean(), nullable=False),
     sa.Column('questionnaire_role', sa.String(length=10), nullable=False),
     sa.Column('questions', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['pathway_id'], ['pathway.id'], name=op.f('fk_step_pathway_id_pathway'), ondelete='CASCADE'),
