@@ -141,5 +141,48 @@ def admin_token_revoke(token_id):
     click.echo(f"token {token_id} revoked")
 
 
+grades_cli = AppGroup("grades", help="Grades to Moodle (the outbox).")
+lti_cli.add_command(grades_cli)
+
+
+@grades_cli.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep delivering (what `make run` starts).")
+@click.option("--batch", default=200, show_default=True)
+@click.option("--threads", default=8, show_default=True, help="Scores posted at once by this worker.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when nothing is due.")
+@click.option("--max-seconds", default=0.0, help="With --loop: stop after this long (0: never).")
+def grades_deliver(loop, batch, threads, interval, max_seconds):
+    """Send due scores to the platforms, with retries; several workers may run at once."""
+    import time
+
+    from flask import current_app
+
+    from .services import grades
+
+    app = current_app._get_current_object()
+    started, total = time.monotonic(), 0
+    while True:
+        sent = grades.deliver_once(app, batch=batch, threads=threads)
+        total += sent
+        db.session.remove()
+        if not loop:
+            break
+        if max_seconds and time.monotonic() - started > max_seconds:
+            break
+        if not sent:
+            time.sleep(interval)
+    click.echo(f"attempted {total}")
+
+
+@grades_cli.command("status")
+def grades_status():
+    from sqlalchemy import func, select
+
+    from models import GradeOutbox
+
+    for state, count in db.session.execute(select(GradeOutbox.state, func.count()).group_by(GradeOutbox.state)):
+        click.echo(f"{state}\t{count}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(lti_cli)

@@ -58,6 +58,8 @@ LAUNCH_MESSAGES = {
     "nonce_mismatch": _l("The launch token's nonce does not match this login (replay refused)."),
     "invalid_message": _l("The launch message is incomplete or of an unsupported type."),
     "missing_context": _l("The launch does not say which course it comes from."),
+    "pathway_not_in_course": _l("This activity opens a pathway of another course (copied activity?). "
+                                "Ask the instructor to place the pathway again in this course."),
 }
 
 

@@ -74,6 +74,8 @@ class ResourceLink(TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     lineitem_url: Mapped[str | None] = mapped_column(String(1000))
+    # The pathway this placement opens (from the deep-linking custom parameter `pathway_id`).
+    pathway_id: Mapped[int | None] = mapped_column(ForeignKey("pathway.id", ondelete="SET NULL"), index=True)
 
     course: Mapped[Course] = relationship()
 

@@ -3,6 +3,7 @@ return and dynamic registration, behaving like Moodle 4.5 where the tool can tel
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -138,6 +139,7 @@ def jwks(site: str):
 @bp.post("/<site>/token")
 def token(site: str):
     platform = _site_or_404(site)
+    _simulate_network(site)
     form = request.form
     if form.get("grant_type") != "client_credentials" or \
             form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
@@ -161,7 +163,37 @@ def platform_scopes() -> list[str]:
     return [AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score", NRPS_SCOPE]
 
 
+def _outage(site: str) -> bool:
+    return bool(current_app.extensions["lti_cache"].get(f"demo-outage:{site}"))
+
+
+def _simulate_network(site: str) -> None:
+    """The demo site can be made slow (DEMO_PLATFORM_LATENCY_MS) or down (the outage switch)."""
+    latency = current_app.config.get("DEMO_PLATFORM_LATENCY_MS") or 0
+    if latency:
+        time.sleep(latency / 1000)
+    if _outage(site):
+        abort(_json_error(503, "the platform is down (simulated outage)"))
+
+
+@bp.post("/<site>/outage")
+def outage(site: str):
+    """Simulate a Moodle outage of the services (AGS, NRPS, token) to watch grades wait and arrive."""
+    if site not in SITES:
+        abort(404)
+    down = request.form.get("down") == "1"
+    cache = current_app.extensions["lti_cache"]
+    if down:
+        cache.set(f"demo-outage:{site}", 1, 24 * 3600)
+    else:
+        cache.delete(f"demo-outage:{site}")
+    if request.accept_mimetypes.best == "application/json" or request.is_json:
+        return jsonify(site=site, down=down)
+    return redirect(url_for("demo.grades"), code=303)
+
+
 def _require_scope(platform, *accepted: str) -> None:
+    _simulate_network(request.view_args.get("site", ""))
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         abort(_json_error(401, "missing bearer token"))
@@ -373,7 +405,8 @@ def deep_link_return(site: str, course: str):
 def grades():
     items = db.session.scalars(select(DemoLineItem).order_by(DemoLineItem.id)).all()
     users = {user.id: user for user in DEMO_USERS}
-    return render_template("demo/grades.html", lineitems=items, users=users)
+    return render_template("demo/grades.html", lineitems=items, users=users,
+                           outages={site: _outage(site) for site in SITES})
 
 
 # -- dynamic registration (platform side) ------------------------------------------------------------------

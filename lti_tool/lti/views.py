@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.lineitem import LineItem
 from pylti1p3.exception import LtiException, OIDCException
 from sqlalchemy.exc import IntegrityError
 
@@ -14,7 +15,7 @@ from models import Role, db
 from ..auth import current_launch, role_required, start_session
 from ..errors import LaunchRefused, wants_json
 from ..extensions import csrf
-from ..services import keys, launches
+from ..services import keys, launches, pathways
 from ..urls import external_url, tool_urls
 from . import bp
 from .dynamic_registration import SCOPES, ToolRegistration
@@ -72,6 +73,10 @@ def launch():
             key: settings.get(key) for key in ("deep_link_return_url", "accept_types", "accept_multiple",
                                                "accept_presentation_document_targets", "data", "title", "text")}}
         return redirect(url_for("lti.deep_link"), code=303)
+    if record.pathway_id is not None:  # a placement of one pathway opens it
+        if record.role == Role.LEARNER:
+            return redirect(url_for("learner.pathway", pathway_id=record.pathway_id), code=303)
+        return redirect(url_for("instructor.pathway_dashboard", pathway_id=record.pathway_id), code=303)
     return redirect(url_for(HOME_BY_ROLE[record.role]), code=303)
 
 
@@ -135,11 +140,22 @@ def deep_link():
     pending = session.get("deep_link")
     if not pending:
         raise LaunchRefused("invalid_message", "no deep-linking request in this session")
+    course_pathways = pathways.list_pathways(launch.course.id)
     if request.method == "GET":
-        return render_template("lti/deep_link.html", launch=launch, settings=pending["settings"])
-    title = (request.form.get("title") or "").strip()[:200] or current_app.config["TOOL_NAME"]
-    resource = (DeepLinkResource().set_url(tool_urls()["launch"]).set_title(title)
-                .set_custom_params({"placement": "pathway"}))
+        return render_template("lti/deep_link.html", launch=launch, settings=pending["settings"],
+                               pathways=course_pathways)
+    chosen = None
+    if request.form.get("pathway_id"):
+        chosen = pathways.get_pathway(request.form.get("pathway_id", type=int) or 0, launch.course.id)
+    title = (request.form.get("title") or "").strip()[:200] or (chosen.title if chosen else current_app.config["TOOL_NAME"])
+    resource = DeepLinkResource().set_url(tool_urls()["launch"]).set_title(title)
+    if chosen is not None:
+        # Moodle keeps the custom parameter with the activity and creates a grade item from the lineItem.
+        resource.set_custom_params({"pathway_id": str(chosen.id)})
+        resource.set_lineitem(LineItem().set_score_maximum(100).set_label(title)
+                              .set_resource_id(f"pathway-{chosen.id}").set_tag("parcours-hybride"))
+    else:
+        resource.set_custom_params({"placement": "course"})
     registration = registration_for(session["pid"])
     deep_link = DeepLink(registration, pending["deployment_id"], pending["settings"])
     token = deep_link.get_response_jwt([resource])

@@ -52,6 +52,7 @@ def statuses(enrolment: Enrolment) -> list[StepStatus]:
 def recompute(enrolment: Enrolment) -> Enrolment:
     """Progress = share of required steps done; score = weighted mean of required steps' scores (0 if not done)."""
     rows = statuses(enrolment)
+    before = (enrolment.progress, enrolment.score, enrolment.state)
     required = [row for row in rows if row.required]
     done = [row for row in required if row.done]
     total_weight = sum(max(row.step.weight, 0) for row in required) or 1
@@ -66,6 +67,10 @@ def recompute(enrolment: Enrolment) -> Enrolment:
         enrolment.state = Enrolment.IN_PROGRESS if any_activity else Enrolment.NOT_STARTED
         enrolment.completed_at = None
     db.session.flush()
+    if (enrolment.progress, enrolment.score, enrolment.state) != before:
+        from . import grades  # the score goes to Moodle's gradebook through the outbox, in this transaction
+
+        grades.enqueue_score(enrolment, len(done), len(required))
     return enrolment
 
 

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models import Course, CourseMembership, ResourceLink, Role, User, db, utcnow
+from models import Course, CourseMembership, Pathway, ResourceLink, Role, User, db, utcnow
 
 from ..errors import LaunchRefused
 
@@ -53,6 +53,7 @@ class LaunchRecord:
     resource_link_id: int | None
     role: str
     locale: str
+    pathway_id: int | None = None
 
 
 @lru_cache(maxsize=None)
@@ -89,6 +90,22 @@ def _url(value) -> str | None:
     return value if isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) <= 1000 else None
 
 
+def _linked_pathway(custom: dict, course_id: int) -> int | None:
+    """The pathway a placement opens (custom parameter from deep linking); refused if it is another course's
+    (an activity copied to another course keeps its custom parameters)."""
+    raw = custom.get("pathway_id")
+    if raw in (None, ""):
+        return None
+    try:
+        pathway_id = int(raw)
+    except (TypeError, ValueError):
+        raise LaunchRefused("pathway_not_in_course", f"pathway_id {raw!r}") from None
+    owner = db.session.scalar(select(Pathway.course_id).where(Pathway.id == pathway_id))
+    if owner != course_id:
+        raise LaunchRefused("pathway_not_in_course", f"pathway {pathway_id} belongs to course {owner}")
+    return pathway_id
+
+
 def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str, Any]) -> LaunchRecord:
     context = _object(claims.get(LTI + "context"))
     if not context.get("id"):
@@ -117,16 +134,20 @@ def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str,
 
     link_id = None
     resource_link = _object(claims.get(LTI + "resource_link"))
+    custom = _object(claims.get(LTI + "custom"))
+    pathway_id = _linked_pathway(custom, course_id)
     if resource_link.get("id"):
         link_id = _upsert(connection, ResourceLink, ("course_id", "resource_link_id"), {
             "course_id": course_id, "resource_link_id": _text(resource_link["id"], 255),
             "title": _text(resource_link.get("title"), 500),
-            "custom": _object(claims.get(LTI + "custom")), "lineitem_url": _url(ags.get("lineitem")), "created_at": now,
-        }, ("title", "custom", "lineitem_url"))
+            "custom": custom, "lineitem_url": _url(ags.get("lineitem")), "pathway_id": pathway_id,
+            "created_at": now,
+        }, ("title", "custom", "lineitem_url", "pathway_id"))
 
     lti_roles = [role[:300] for role in claims.get(LTI + "roles") or [] if isinstance(role, str)][:50]
     role = map_role(lti_roles)
     _upsert(connection, CourseMembership, ("user_id", "course_id"), {
         "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
     }, ("role", "lti_roles", "updated_at"))
-    return LaunchRecord(user_id=user_id, course_id=course_id, resource_link_id=link_id, role=role, locale=locale)
+    return LaunchRecord(user_id=user_id, course_id=course_id, resource_link_id=link_id, role=role, locale=locale,
+                        pathway_id=pathway_id)

@@ -35,13 +35,17 @@ class SharedTokenConnector(ServiceConnector):
         if ttl > 0:
             self.cache.set(scope_key, access_token, ttl)
 
+    def forget_token(self, scopes: Iterable[str]) -> None:
+        """After a 401: the platform no longer accepts the cached token (revoked, expired early)."""
+        self.cache.delete(self._scope_key(sorted(scopes)))
+
 
 def grades_service(registration, cache, *, lineitems_url: str | None, lineitem_url: str | None,
-                   scopes: list[str]) -> AssignmentsGradesService:
+                   scopes: list[str], timeout: float = 10) -> AssignmentsGradesService:
     endpoint = {"scope": scopes, "lineitems": lineitems_url}
     if lineitem_url:
         endpoint["lineitem"] = lineitem_url
-    return AssignmentsGradesService(SharedTokenConnector(registration, cache), endpoint)
+    return AssignmentsGradesService(SharedTokenConnector(registration, cache, timeout=timeout), endpoint)
 
 
 def roster_service(registration, cache, *, memberships_url: str) -> NamesRolesProvisioningService:
