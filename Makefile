@@ -28,7 +28,9 @@ run: install
 	@echo ""
 	@echo "  Demo platform: http://$(HOST):$(PORT)/demo/   (launch as a learner or an instructor)"
 	@echo ""
-	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
+	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) lti grades deliver --loop & \
+	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -15,8 +15,8 @@ from ..errors import InvalidInput, NotFound, Refused
 from ..forms import first_errors, form_data
 from ..schemas.pathway import (PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
                                parse_questions)
-from ..services import (attendance, completion, dashboard, pathways, profile_import, professions, questionnaires,
-                        sharing, workshops)
+from ..services import (attendance, completion, dashboard, grades, pathways, profile_import, professions,
+                        questionnaires, sharing, workshops)
 from . import bp
 
 INSTRUCTOR = Role.INSTRUCTOR
@@ -389,3 +389,18 @@ def import_profiles():
         except profile_import.ImportFileError as error:
             raise InvalidInput({"profiles": [str(error)]}) from error
     return render_template("instructor/import_profiles.html", launch=current_launch(), report=report)
+
+
+@bp.get("/grades")
+@role_required(INSTRUCTOR)
+def grade_delivery():
+    course = _course()
+    return render_template("instructor/grades.html", launch=current_launch(), counts=grades.status_counts(course.id),
+                           problems=grades.problems(course.id))
+
+
+@bp.post("/grades/retry")
+@role_required(INSTRUCTOR)
+def retry_grades():
+    grades.retry_now(_course().id, request.form.get("row_id", type=int))
+    return redirect(url_for("instructor.grade_delivery"), code=303)

@@ -205,3 +205,33 @@ def deliver_once(app, *, batch: int = 200, threads: int = 8) -> int:
         outcomes = list(pool.map(attempt, work))
     record(outcomes, {row.id: row for row in rows})
     return len(rows)
+
+
+def problems(course_id: int, limit: int = 100) -> list[dict]:
+    """Scores not delivered yet or refused for good, with the learner and the placement, newest first."""
+    rows = db.session.execute(
+        select(GradeOutbox, User.name, ResourceLink.title)
+        .join(User, and_(User.platform_id == GradeOutbox.platform_id, User.sub == GradeOutbox.user_sub), isouter=True)
+        .join(ResourceLink, ResourceLink.id == GradeOutbox.resource_link_id, isouter=True)
+        .where(GradeOutbox.course_id == course_id,
+               GradeOutbox.state.in_((GradeOutbox.PENDING, GradeOutbox.ABANDONED)))
+        .order_by(GradeOutbox.id.desc()).limit(limit)).all()
+    return [{"row": row, "learner": name or row.user_sub, "placement": title or row.lineitem_url,
+             "reason": plain_reason(row)} for row, name, title in rows]
+
+
+def plain_reason(row: GradeOutbox) -> str:
+    """Moodle's answer in words a coordinator understands."""
+    from flask_babel import gettext as _
+
+    if row.state == GradeOutbox.ABANDONED:
+        return _("Moodle refuses this score: the learner is no longer enrolled with a gradebook role in the course.")
+    if row.attempts == 0:
+        return _("Waiting to be sent.")
+    if row.last_status is None:
+        return _("Moodle could not be reached (network or timeout). The tool keeps trying.")
+    if row.last_status in (401, 403):
+        return _("Moodle refused the tool's access token; a new one is requested at the next try.")
+    if row.last_status >= 500:
+        return _("Moodle is unavailable (error %(status)s). The tool keeps trying.", status=row.last_status)
+    return _("Moodle answered %(status)s: %(error)s", status=row.last_status, error=row.last_error[:200])

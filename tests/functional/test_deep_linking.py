@@ -22,7 +22,7 @@ def test_instructor_places_the_tool_and_the_new_activity_launches(lti, client, a
     with app.app_context():
         activity = db.session.scalars(select(DemoActivity)).one()
         assert activity.title == "Arrêt cardiaque : simulation"
-        assert activity.custom == {"placement": "pathway"}
+        assert activity.custom == {"placement": "course"}  # no pathway in this course yet: the course home
         activity_id = activity.id
     # the deep-linking request is used up
     assert client.get("/lti/deep-link").status_code == 400
@@ -30,7 +30,7 @@ def test_instructor_places_the_tool_and_the_new_activity_launches(lti, client, a
     assert response.headers["Location"].endswith("/learner/")
     with app.app_context():
         link = db.session.scalars(select(ResourceLink).where(ResourceLink.resource_link_id == f"activity-{activity_id}")).one()
-        assert link.custom["placement"] == "pathway"
+        assert link.custom["placement"] == "course"
 
 
 def test_deep_link_form_needs_csrf(lti, client):

@@ -201,3 +201,20 @@ def test_a_link_created_for_another_course_is_refused(app, person, platform):
     client = app.test_client()
     response = LtiBrowser(client, platform).launch_via_demo(user="104", course="12", activity=str(activity_id))
     assert response.status_code == 400 and "pathway_not_in_course" in response.text
+
+
+def test_instructor_sees_waiting_scores_in_plain_words_and_retries(app, person, platform, client):
+    complete_module_pathway(app, person, platform)
+    client.post("/demo/moodle-a/outage", data={"down": "1"})
+    deliver(app)
+    instructor = person("201")
+    page = instructor.get("/instructor/grades")
+    assert page.status_code == 200 and "503" in page.text and "Masseur" not in page.text
+    assert "Julien Petit" in page.text
+    client.post("/demo/moodle-a/outage", data={"down": "0"})
+    token = _any_csrf(page.text)
+    assert instructor.post("/instructor/grades/retry", data={"csrf_token": token}).status_code == 303
+    deliver(app)
+    assert "Julien Petit" not in instructor.get("/instructor/grades").text
+    learner = person("104")
+    assert learner.get("/instructor/grades").status_code == 403
