@@ -50,6 +50,7 @@ ENV_KEYS = {
     "TRUST_PROXY_HEADERS": "TRUST_PROXY_HEADERS",
     "DEMO_PLATFORM": "DEMO_PLATFORM",
     "LTI_ALLOW_HTTP_PLATFORMS": "LTI_ALLOW_HTTP_PLATFORMS",
+    "DEMO_PLATFORM_LATENCY_MS": "DEMO_PLATFORM_LATENCY_MS",
 }
 BOOLEAN_KEYS = {"DEMO_PLATFORM", "LTI_ALLOW_HTTP_PLATFORMS"}
 
@@ -61,7 +62,7 @@ def load_environment(config: dict) -> None:
             continue
         if key in BOOLEAN_KEYS:
             config[key] = value.lower() in ("1", "true", "yes", "on")
-        elif key == "TRUST_PROXY_HEADERS":
+        elif key in ("TRUST_PROXY_HEADERS", "DEMO_PLATFORM_LATENCY_MS"):
             config[key] = int(value)
         else:
             config[key] = value

@@ -80,6 +80,9 @@ def clean_database(app):
     from lti_tool.services.platforms import forget_registrations
 
     forget_registrations()  # per-process memo of registrations: each test starts from the database
+    from lti_tool.services.platform_services import SharedTokenConnector
+
+    SharedTokenConnector._memo.clear()
 
 
 @pytest.fixture

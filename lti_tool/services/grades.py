@@ -12,6 +12,7 @@ learner has no gradebook role any more (abandoned, reported); 401/403 the token 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +24,10 @@ from sqlalchemy import and_, func, or_, select, update
 
 from models import Enrolment, GradeOutbox, ResourceLink, User, db, utcnow
 
-from .platform_services import SharedTokenConnector, grades_service
+from .http import TimeoutSession
+from .platform_services import grades_service
+
+_local = threading.local()
 
 log = logging.getLogger("lti_tool.grades")
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -118,7 +122,7 @@ class Outcome:
     retry: bool
 
 
-def send(row: Snapshot, registration, cache, timeout: float) -> Outcome:
+def send(row: Snapshot, registration, cache, timeout: float, session=None) -> Outcome:
     """Post one score (no database access: safe in a thread)."""
     grade = (Grade().set_score_given(row.payload["scoreGiven"]).set_score_maximum(row.payload["scoreMaximum"])
              .set_activity_progress(row.payload["activityProgress"])
@@ -127,7 +131,7 @@ def send(row: Snapshot, registration, cache, timeout: float) -> Outcome:
     if row.payload.get("comment"):
         grade.set_comment(row.payload["comment"])
     service = grades_service(registration, cache, lineitems_url=None, lineitem_url=row.lineitem_url,
-                             scopes=[SCORE_SCOPE], timeout=timeout)
+                             scopes=[SCORE_SCOPE], timeout=timeout, session=session)
     try:
         service.put_grade(grade)
     except LtiServiceException as error:
@@ -198,8 +202,10 @@ def deliver_once(app, *, batch: int = 200, threads: int = 8) -> int:
         snapshot, registration = item
         if registration is None:
             return Outcome(snapshot.id, GradeOutbox.ABANDONED, None, "platform registration removed", False)
+        if not hasattr(_local, "session"):  # one HTTP session per thread: connections are reused
+            _local.session = TimeoutSession(timeout)
         with app.app_context():
-            return send(snapshot, registration, cache, timeout)
+            return send(snapshot, registration, cache, timeout, session=_local.session)
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         outcomes = list(pool.map(attempt, work))

@@ -143,6 +143,9 @@ def test_expired_token_is_dropped_and_the_score_retried(app, person, platform):
         assert keys
         for key in keys:
             app.extensions["lti_cache"].set(key, "revoked-token", 3600)
+        from lti_tool.services.platform_services import SharedTokenConnector
+
+        SharedTokenConnector._memo.clear()  # a worker started after the platform revoked the token
         db.session.execute(update(GradeOutbox).where(GradeOutbox.state == "sent").values(state="pending"))
         db.session.commit()
     make_all_due(app)
@@ -218,3 +221,39 @@ def test_instructor_sees_waiting_scores_in_plain_words_and_retries(app, person, 
     assert "Julien Petit" not in instructor.get("/instructor/grades").text
     learner = person("104")
     assert learner.get("/instructor/grades").status_code == 403
+
+
+def test_platform_down_during_1000_grade_events_then_back_all_arrive_once(app, person, platform, client):
+    """1,000 scores produced while Moodle is down: they wait, and once it is back each arrives exactly once."""
+    complete_module_pathway(app, person, platform)
+    with app.app_context():
+        template = db.session.scalars(select(GradeOutbox).where(GradeOutbox.state == "pending")).one()
+        base_url = template.lineitem_url.rsplit("/", 1)[0]
+        rows = []
+        for index in range(167):
+            line = DemoLineItem(site="moodle-a", context_id="11", label=f"Item {index}", score_maximum=100)
+            db.session.add(line)
+            db.session.flush()
+            for user in ("101", "102", "103", "104", "105", "106"):
+                if len(rows) < 999:
+                    rows.append({"platform_id": template.platform_id, "course_id": template.course_id,
+                                 "lineitem_url": f"{base_url}/{line.id}", "user_sub": user, "kind": "score",
+                                 "payload": template.payload, "timestamp": utcnow(), "state": "pending",
+                                 "attempts": 0, "next_attempt_at": utcnow(), "last_error": "", "created_at": utcnow()})
+        db.session.execute(GradeOutbox.__table__.insert(), rows)
+        db.session.commit()
+    client.post("/demo/moodle-a/outage", data={"down": "1"})
+    while deliver(app, batch=500, threads=16):
+        pass
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(GradeOutbox).where(GradeOutbox.state == "pending")) == 1000
+        assert db.session.scalar(select(func.count()).select_from(DemoScore)) == 0
+    client.post("/demo/moodle-a/outage", data={"down": "0"})
+    make_all_due(app)
+    while deliver(app, batch=500, threads=16):
+        pass
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(GradeOutbox).where(GradeOutbox.state == "sent")) == 1000
+        assert db.session.scalar(select(func.count()).select_from(DemoScore)) == 1000
+        assert db.session.scalar(select(func.count()).select_from(
+            select(DemoScore.lineitem_id, DemoScore.user_id).distinct().subquery())) == 1000
