@@ -1,6 +1,7 @@
 """SQLAlchemy models: one module per aggregate. Importing this package registers every table."""
 from .admin import AdminToken
 from .base import Base, db, utcnow
+from .dpc import DpcProgramme, DpcType, DpcValidation
 from .grades import GradeOutbox
 from .launch import CacheEntry, LaunchState
 from .pathways import (ActivityInterval, Enrolment, LearnerProfile, Organisation, Pathway, QuestionnaireAttempt,
@@ -12,7 +13,7 @@ from .platform import Deployment, Platform, ToolKey
 __all__ = [
     "ActivityInterval", "AttendanceMark", "AttendanceStatus", "Booking", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
     "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
-    "AdminToken", "GradeOutbox", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
+    "AdminToken", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
     "Platform", "ResourceLink", "Role", "ToolKey", "User", "db", "utcnow",
 ]
 

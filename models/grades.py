@@ -27,7 +27,8 @@ class GradeOutbox(TimestampMixin, Base):
     resource_link_id: Mapped[int | None] = mapped_column(ForeignKey("resource_link.id", ondelete="SET NULL"))
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolment.id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(20), default="score")
-    lineitem_url: Mapped[str] = mapped_column(String(1000))
+    lineitem_url: Mapped[str] = mapped_column(String(1000))  # for "dpc": the course's line items container
+    lineitem_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # "dpc": the item to find or create
     user_sub: Mapped[str] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     timestamp: Mapped[datetime]

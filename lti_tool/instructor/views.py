@@ -13,10 +13,10 @@ from models import CourseMembership, Enrolment, Role, StepKind, User, WorkshopSe
 from ..auth import current_launch, role_required
 from ..errors import InvalidInput, NotFound, Refused
 from ..forms import first_errors, form_data
-from ..schemas.pathway import (PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
+from ..schemas.pathway import (DpcProgrammeSchema, PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
                                parse_questions)
-from ..services import (attendance, completion, dashboard, grades, pathways, profile_import, professions,
-                        questionnaires, sharing, workshops)
+from ..services import (attendance, completion, dashboard, dpc, grades, pathways, profile_import,
+                        professions, questionnaires, sharing, workshops)
 from . import bp
 
 INSTRUCTOR = Role.INSTRUCTOR
@@ -404,3 +404,78 @@ def grade_delivery():
 def retry_grades():
     grades.retry_now(_course().id, request.form.get("row_id", type=int))
     return redirect(url_for("instructor.grade_delivery"), code=303)
+
+
+@bp.route("/pathways/<int:pathway_id>/dpc", methods=["GET", "POST"])
+@role_required(INSTRUCTOR)
+def dpc_programme(pathway_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    programme = dpc.programme_of(pathway.id)
+    errors, values = {}, None
+    if request.method == "POST":
+        raw = form_data(request.form, lists=("eligible_professions",))
+        raw["requires_pre_post"] = "requires_pre_post" in request.form
+        try:
+            data = DpcProgrammeSchema().load(raw)
+        except ValidationError as error:
+            errors, values = first_errors(error.messages), raw
+        else:
+            dpc.save_programme(pathway, data)
+            return redirect(url_for("instructor.dpc_programme", pathway_id=pathway.id), code=303)
+    if values is None:
+        values = ({key: getattr(programme, key) for key in DpcProgrammeSchema().fields} if programme
+                  else {"type": "formation_continue", "minimum_participants": 5})
+    group, evaluations = [], {}
+    if programme is not None:
+        group = dpc.session_participants(pathway.id)
+        count = dpc.participants(pathway.id)
+        evaluations = {e.id: dpc.evaluate(e, programme, count) for e in group}
+    return render_template("instructor/dpc.html", launch=current_launch(), pathway=pathway, programme=programme,
+                           values=values, errors=errors, professions=professions.choices(), group=group,
+                           evaluations=evaluations, validations=dpc.validations(pathway.id),
+                           label=professions.label), (422 if errors else 200)
+
+
+def _enrolment_in(pathway, enrolment_id: int) -> Enrolment:
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.pathway_id != pathway.id:
+        raise NotFound()
+    return enrolment
+
+
+@bp.post("/pathways/<int:pathway_id>/dpc/<int:enrolment_id>")
+@role_required(INSTRUCTOR)
+def dpc_decide(pathway_id: int, enrolment_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    enrolment = _enrolment_in(pathway, enrolment_id)
+    if request.form.get("action") == "withdraw":
+        dpc.withdraw(enrolment, current_launch().user.id, request.form.get("reason", ""))
+    else:
+        dpc.validate(enrolment, current_launch().user.id)
+    return redirect(url_for("instructor.dpc_programme", pathway_id=pathway.id), code=303)
+
+
+@bp.get("/pathways/<int:pathway_id>/dpc/<int:enrolment_id>/certificate.pdf")
+@role_required(INSTRUCTOR)
+def dpc_certificate(pathway_id: int, enrolment_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    body, filename = dpc.certificate_for(_enrolment_in(pathway, enrolment_id))
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.get("/pathways/<int:pathway_id>/dpc/declaration.csv")
+@role_required(INSTRUCTOR)
+def dpc_declaration(pathway_id: int):
+    pathway = pathways.get_pathway(pathway_id, _course().id)
+    if dpc.programme_of(pathway.id) is None:
+        raise Refused("dpc_no_programme")
+    rows = dpc.declaration_rows(pathway.id)
+    columns = ["action", "session", "nom", "prenom", "profession", "rpps", "adeli", "mode_exercice",
+               "heures_presentiel", "heures_en_ligne", "date_validation", "attestation"]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row[c] for c in columns])
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="declaration-dpc-{pathway.id}.csv"'})

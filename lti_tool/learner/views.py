@@ -9,7 +9,7 @@ from ..auth import current_launch, role_required
 from ..errors import NotFound, Refused
 from ..forms import first_errors, form_data
 from ..schemas.profile import ProfileSchema
-from ..services import attendance, completion, pathways, professions, profiles, questionnaires, workshops
+from ..services import attendance, completion, dpc, pathways, professions, profiles, questionnaires, workshops
 from . import bp
 
 
@@ -68,7 +68,8 @@ def pathway(pathway_id: int):
                                                     launch.user.id)
     return render_template("learner/pathway.html", launch=launch, pathway=found, enrolment=enrolment, rows=rows,
                            next_row=completion.next_step(rows), sessions=sessions, bookings=bookings,
-                           profile=profile, profession_label=professions.label(profile.profession))
+                           profile=profile, profession_label=professions.label(profile.profession),
+                           dpc_validated=dpc.is_validated(enrolment))
 
 
 def _step_and_enrolment(step_id: int):
@@ -189,3 +190,14 @@ def checkin():
                                          current_app.config["SECRET_KEY"])
     return render_template("learner/checkin.html", launch=launch, half_day=half_day, marked=marked,
                            code=source.get("code", ""))
+
+
+@bp.get("/pathways/<int:pathway_id>/certificate.pdf")
+@role_required(Role.LEARNER)
+def certificate(pathway_id: int):
+    from flask import Response
+
+    launch = current_launch()
+    found = pathways.get_pathway(pathway_id, launch.course.id)
+    body, filename = dpc.certificate_for(pathways.enrol(found, launch.user))
+    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -170,3 +170,18 @@ class SharedPathwaySchema(Schema):
             position = step.get("unlock_after_position")
             if position is not None and not 1 <= position < index:
                 raise ValidationError(str(_l("A step can only wait for an earlier step.")))
+
+
+class DpcProgrammeSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    action_number = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z.-]{3,40}$"))
+    session_number = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z.-]{1,40}$"))
+    type = fields.String(required=True, validate=validate.OneOf(["formation_continue", "epp", "gestion_risques",
+                                                                  "programme_integre"]))
+    eligible_professions = fields.List(PROFESSION, load_default=list)
+    required_half_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100))
+    required_online_minutes = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+    requires_pre_post = fields.Boolean(load_default=False)
+    minimum_participants = fields.Integer(load_default=5, validate=validate.Range(min=1, max=1000))

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import requests
 from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
+from pylti1p3.lineitem import LineItem
 from sqlalchemy import and_, func, or_, select, update
 
 from models import Enrolment, GradeOutbox, ResourceLink, User, db, utcnow
@@ -31,6 +32,7 @@ _local = threading.local()
 
 log = logging.getLogger("lti_tool.grades")
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 LEASE = timedelta(minutes=2)
 BACKOFF_BASE_SECONDS = 15
 BACKOFF_MAX_SECONDS = 3600
@@ -49,7 +51,7 @@ def score_payload(enrolment: Enrolment, done: int, required: int) -> dict:
     }
 
 
-def _next_timestamp(lineitem_url: str, user_sub: str) -> datetime:
+def next_timestamp(lineitem_url: str, user_sub: str) -> datetime:
     last = db.session.scalar(select(func.max(GradeOutbox.timestamp)).where(
         GradeOutbox.lineitem_url == lineitem_url, GradeOutbox.user_sub == user_sub))
     now = utcnow().replace(microsecond=(utcnow().microsecond // 1000) * 1000)
@@ -73,7 +75,7 @@ def enqueue_score(enrolment: Enrolment, done: int, required: int) -> list[GradeO
             .values(state=GradeOutbox.SUPERSEDED).execution_options(synchronize_session=False))
         row = GradeOutbox(platform_id=user.platform_id, course_id=link.course_id, resource_link_id=link.id,
                           enrolment_id=enrolment.id, kind="score", lineitem_url=link.lineitem_url, user_sub=user.sub,
-                          payload=payload, timestamp=_next_timestamp(link.lineitem_url, user.sub),
+                          payload=payload, timestamp=next_timestamp(link.lineitem_url, user.sub),
                           next_attempt_at=utcnow())
         db.session.add(row)
         rows.append(row)
@@ -107,10 +109,12 @@ class Snapshot:
     user_sub: str
     payload: dict
     timestamp: datetime
+    lineitem_spec: dict | None = None
 
     @classmethod
     def of(cls, row: GradeOutbox) -> "Snapshot":
-        return cls(row.id, row.lineitem_url, row.user_sub, dict(row.payload), row.timestamp)
+        return cls(row.id, row.lineitem_url, row.user_sub, dict(row.payload), row.timestamp,
+                   dict(row.lineitem_spec) if row.lineitem_spec else None)
 
 
 @dataclass(frozen=True)
@@ -130,10 +134,25 @@ def send(row: Snapshot, registration, cache, timeout: float, session=None) -> Ou
              .set_user_id(row.user_sub))
     if row.payload.get("comment"):
         grade.set_comment(row.payload["comment"])
-    service = grades_service(registration, cache, lineitems_url=None, lineitem_url=row.lineitem_url,
-                             scopes=[SCORE_SCOPE], timeout=timeout, session=session)
+    scopes = [SCORE_SCOPE] + ([LINEITEM_SCOPE] if row.lineitem_spec else [])
+    if row.lineitem_spec:  # a grade item the tool creates itself (DPC validation): found by tag, else created
+        service = grades_service(registration, cache, lineitems_url=row.lineitem_url, lineitem_url=None,
+                                 scopes=scopes, timeout=timeout, session=session)
+    else:
+        service = grades_service(registration, cache, lineitems_url=None, lineitem_url=row.lineitem_url,
+                                 scopes=scopes, timeout=timeout, session=session)
     try:
-        service.put_grade(grade)
+        if row.lineitem_spec:
+            spec = row.lineitem_spec
+            wanted = (LineItem().set_label(spec["label"]).set_score_maximum(spec["scoreMaximum"])
+                      .set_resource_id(spec["resourceId"]).set_tag(spec["tag"])
+                      .set_resource_link_id(spec.get("resourceLinkId")))
+            found = service.find_or_create_lineitem(wanted, condition=lambda item: (
+                item.get("tag") == spec["tag"] and item.get("resourceId") == spec["resourceId"]
+                and item.get("resourceLinkId", "") == (spec.get("resourceLinkId") or "")))
+            service.put_grade(grade, found)
+        else:
+            service.put_grade(grade)
     except LtiServiceException as error:
         status = error.response.status_code
         body = (error.response.text or "")[:300]
@@ -142,7 +161,7 @@ def send(row: Snapshot, registration, cache, timeout: float, session=None) -> Ou
         if status == 400:
             return Outcome(row.id, GradeOutbox.ABANDONED, status, body or "refused by the platform", False)
         if status in (401, 403):
-            service._service_connector.forget_token([SCORE_SCOPE])
+            service._service_connector.forget_token(scopes)
         return Outcome(row.id, GradeOutbox.PENDING, status, body or f"HTTP {status}", True)
     except (requests.RequestException, LtiException, ValueError) as error:
         return Outcome(row.id, GradeOutbox.PENDING, None, f"{type(error).__name__}: {error}"[:300], True)

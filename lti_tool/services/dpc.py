@@ -1,0 +1,247 @@
+"""DPC validation: the rules of the programme applied to attendance, online time and questionnaires; the
+instructor validates or withdraws; each decision goes to Moodle as a score on a "Validation DPC" grade item
+(1 validated, 0 withdrawn) through the outbox; certificate and declaration file for the agency."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from models import (ActivityInterval, AttendanceStatus, DpcProgramme, DpcValidation, Enrolment, GradeOutbox,
+                    HalfDay, LearnerProfile, QuestionnaireAttempt, ResourceLink, Step, StepKind, User,
+                    WorkshopSession, db, utcnow)
+
+from ..errors import Refused
+from . import grades, professions
+
+ATTENDED = ("present", "late")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    half_days: int
+    online_minutes: int
+    pre_post: bool
+    participants: int
+    unmet: list[str]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.unmet
+
+
+def programme_of(pathway_id: int) -> DpcProgramme | None:
+    return db.session.scalars(select(DpcProgramme).where(DpcProgramme.pathway_id == pathway_id)).first()
+
+
+def save_programme(pathway, data: dict) -> DpcProgramme:
+    programme = programme_of(pathway.id) or DpcProgramme(pathway_id=pathway.id)
+    for key, value in data.items():
+        setattr(programme, key, value)
+    db.session.add(programme)
+    db.session.flush()
+    return programme
+
+
+def participants(pathway_id: int) -> int:
+    """People who attended at least one certified half-day of the pathway's sessions."""
+    return db.session.scalar(
+        select(func.count(func.distinct(AttendanceStatus.user_id)))
+        .join(HalfDay, HalfDay.id == AttendanceStatus.half_day_id)
+        .join(WorkshopSession, WorkshopSession.id == AttendanceStatus.session_id)
+        .join(Step, Step.id == WorkshopSession.step_id)
+        .where(Step.pathway_id == pathway_id, AttendanceStatus.status.in_(ATTENDED), HalfDay.certified_at.is_not(None)))
+
+
+def evaluate(enrolment: Enrolment, programme: DpcProgramme, participant_count: int | None = None) -> Evaluation:
+    profile = db.session.get(LearnerProfile, enrolment.user_id)
+    unmet = []
+    profession = profile.profession if profile else ""
+    if not professions.is_dpc(profession) or (programme.eligible_professions and
+                                               profession not in programme.eligible_professions):
+        unmet.append("profession")
+    if not profile or not (profile.rpps or profile.adeli):
+        unmet.append("identifier")
+    half_days = db.session.scalar(
+        select(func.count()).select_from(AttendanceStatus)
+        .join(HalfDay, HalfDay.id == AttendanceStatus.half_day_id)
+        .join(WorkshopSession, WorkshopSession.id == AttendanceStatus.session_id)
+        .join(Step, Step.id == WorkshopSession.step_id)
+        .where(Step.pathway_id == enrolment.pathway_id, AttendanceStatus.user_id == enrolment.user_id,
+               AttendanceStatus.status.in_(ATTENDED), HalfDay.certified_at.is_not(None)))
+    if half_days < programme.required_half_days:
+        unmet.append("half_days")
+    seconds = db.session.scalar(
+        select(func.coalesce(func.sum(ActivityInterval.seconds), 0)).join(Step, Step.id == ActivityInterval.step_id)
+        .where(ActivityInterval.enrolment_id == enrolment.id, Step.kind == StepKind.MODULE))
+    if seconds // 60 < programme.required_online_minutes:
+        unmet.append("online_minutes")
+    roles = set(db.session.scalars(
+        select(Step.questionnaire_role).join(QuestionnaireAttempt, QuestionnaireAttempt.step_id == Step.id)
+        .where(QuestionnaireAttempt.enrolment_id == enrolment.id)))
+    pre_post = {"pre", "post"} <= roles
+    if programme.requires_pre_post and not pre_post:
+        unmet.append("pre_post")
+    count = participants(enrolment.pathway_id) if participant_count is None else participant_count
+    if count < programme.minimum_participants:
+        unmet.append("minimum_participants")
+    return Evaluation(half_days=half_days, online_minutes=int(seconds // 60), pre_post=pre_post,
+                      participants=count, unmet=unmet)
+
+
+def certificate_number(programme: DpcProgramme, enrolment: Enrolment) -> str:
+    return f"DPC-{programme.action_number}-{programme.session_number}-{enrolment.id:06d}"
+
+
+def _publish(enrolment: Enrolment, programme: DpcProgramme, score: int, comment: str) -> None:
+    links = db.session.scalars(select(ResourceLink).where(ResourceLink.pathway_id == enrolment.pathway_id)).all()
+    user = db.session.get(User, enrolment.user_id)
+    for link in links:
+        if not link.course.lineitems_url:
+            continue
+        db.session.add(GradeOutbox(
+            platform_id=user.platform_id, course_id=link.course_id, resource_link_id=link.id,
+            enrolment_id=enrolment.id, kind="dpc", lineitem_url=link.course.lineitems_url, user_sub=user.sub,
+            lineitem_spec={"label": f"Validation DPC — action {programme.action_number} / session "
+                                    f"{programme.session_number}", "scoreMaximum": 1,
+                           "resourceId": f"dpc-{programme.pathway_id}", "tag": "validation-dpc",
+                           "resourceLinkId": link.resource_link_id},
+            payload={"scoreGiven": score, "scoreMaximum": 1, "activityProgress": "Completed",
+                     "gradingProgress": "FullyGraded", "comment": comment},
+            timestamp=grades.next_timestamp(link.course.lineitems_url + f"#dpc-{link.id}", user.sub),
+            next_attempt_at=utcnow()))
+    db.session.flush()
+
+
+def validate(enrolment: Enrolment, by_user_id: int) -> DpcValidation:
+    programme = programme_of(enrolment.pathway_id)
+    if programme is None:
+        raise Refused("dpc_no_programme")
+    evaluation = evaluate(enrolment, programme)
+    if not evaluation.eligible:
+        raise Refused("dpc_criteria_unmet", ", ".join(evaluation.unmet))
+    validation = db.session.scalars(select(DpcValidation).where(DpcValidation.enrolment_id == enrolment.id)).first()
+    if validation is None:
+        validation = DpcValidation(enrolment_id=enrolment.id, certificate_number=certificate_number(programme, enrolment))
+        db.session.add(validation)
+    validation.state, validation.reason = DpcValidation.GRANTED, ""
+    validation.decided_by_user_id, validation.decided_at = by_user_id, utcnow()
+    db.session.flush()
+    _publish(enrolment, programme, 1, f"DPC validé — action {programme.action_number}, session "
+             f"{programme.session_number}, le {validation.decided_at:%d/%m/%Y}, attestation {validation.certificate_number}")
+    return validation
+
+
+def withdraw(enrolment: Enrolment, by_user_id: int, reason: str) -> DpcValidation:
+    programme = programme_of(enrolment.pathway_id)
+    validation = db.session.scalars(select(DpcValidation).where(DpcValidation.enrolment_id == enrolment.id)).first()
+    if programme is None or validation is None or validation.state != DpcValidation.GRANTED:
+        raise Refused("dpc_not_validated")
+    if not reason.strip():
+        raise Refused("reason_required")
+    validation.state, validation.reason = DpcValidation.WITHDRAWN, reason.strip()
+    validation.decided_by_user_id, validation.decided_at = by_user_id, utcnow()
+    db.session.flush()
+    _publish(enrolment, programme, 0, f"Validation DPC retirée — action {programme.action_number}, session "
+             f"{programme.session_number} : {validation.reason}")
+    return validation
+
+
+def validations(pathway_id: int) -> dict[int, DpcValidation]:
+    return {v.enrolment_id: v for v in db.session.scalars(
+        select(DpcValidation).join(Enrolment, Enrolment.id == DpcValidation.enrolment_id)
+        .where(Enrolment.pathway_id == pathway_id))}
+
+
+def session_participants(pathway_id: int) -> list[Enrolment]:
+    """The DPC session's group: learners who attended a half-day, or whose participation was decided."""
+    attended = (select(AttendanceStatus.user_id).join(WorkshopSession, WorkshopSession.id == AttendanceStatus.session_id)
+                .join(Step, Step.id == WorkshopSession.step_id)
+                .where(Step.pathway_id == pathway_id, AttendanceStatus.status.in_(ATTENDED)))
+    decided = select(DpcValidation.enrolment_id)
+    return list(db.session.scalars(select(Enrolment).where(
+        Enrolment.pathway_id == pathway_id, (Enrolment.user_id.in_(attended)) | (Enrolment.id.in_(decided)))
+        .order_by(Enrolment.id)))
+
+
+def hours(enrolment: Enrolment) -> tuple[float, float]:
+    """Hours in person (attended, certified half-days) and online (module time), for the certificate."""
+    seconds_in_person = 0.0
+    for start, end in db.session.execute(
+            select(HalfDay.starts_at, HalfDay.ends_at).join(AttendanceStatus, AttendanceStatus.half_day_id == HalfDay.id)
+            .join(WorkshopSession, WorkshopSession.id == HalfDay.session_id).join(Step, Step.id == WorkshopSession.step_id)
+            .where(Step.pathway_id == enrolment.pathway_id, AttendanceStatus.user_id == enrolment.user_id,
+                   AttendanceStatus.status.in_(ATTENDED), HalfDay.certified_at.is_not(None))):
+        seconds_in_person += (end - start).total_seconds()
+    online = db.session.scalar(select(func.coalesce(func.sum(ActivityInterval.seconds), 0))
+                               .where(ActivityInterval.enrolment_id == enrolment.id))
+    return round(seconds_in_person / 3600, 1), round(online / 3600, 1)
+
+
+def certificate_pdf(enrolment: Enrolment, programme: DpcProgramme, validation: DpcValidation) -> bytes:
+    from flask_babel import format_date
+    from fpdf import FPDF
+
+    from .attendance import _latin
+
+    profile = db.session.get(LearnerProfile, enrolment.user_id)
+    user = db.session.get(User, enrolment.user_id)
+    in_person, online = hours(enrolment)
+    pdf = FPDF(format="A4")
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.multi_cell(0, 10, _latin("Attestation de participation — Développement professionnel continu"),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", "", 11)
+    organisation = enrolment.pathway.organisation.name if enrolment.pathway.organisation else ""
+    lines = [
+        f"Organisme : {organisation}",
+        f"Action DPC n° {programme.action_number} — session n° {programme.session_number} ({programme.type})",
+        f"Programme : {enrolment.pathway.title}",
+        "",
+        f"Participant : {user.display_name}",
+        f"Profession : {professions.label(profile.profession if profile else '')}",
+        f"RPPS : {profile.rpps}" if profile and profile.rpps else f"ADELI : {profile.adeli if profile else ''}",
+        "",
+        f"Heures en présentiel (demi-journées émargées et certifiées) : {in_person} h",
+        f"Heures en ligne (temps tracé) : {online} h",
+        f"Validation le {format_date(validation.decided_at, 'd MMMM y')} — attestation n° {validation.certificate_number}",
+    ]
+    for line in lines:
+        pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def declaration_rows(pathway_id: int) -> list[dict]:
+    """One line per validated participant, for the declaration to the agency."""
+    programme = programme_of(pathway_id)
+    rows = []
+    for validation in validations(pathway_id).values():
+        if validation.state != DpcValidation.GRANTED:
+            continue
+        enrolment = validation.enrolment
+        profile = db.session.get(LearnerProfile, enrolment.user_id)
+        user = db.session.get(User, enrolment.user_id)
+        in_person, online = hours(enrolment)
+        rows.append({"action": programme.action_number, "session": programme.session_number,
+                     "nom": user.family_name or user.display_name, "prenom": user.given_name,
+                     "profession": profile.profession if profile else "", "rpps": profile.rpps if profile else "",
+                     "adeli": profile.adeli if profile else "", "mode_exercice": profile.practice_mode if profile else "",
+                     "heures_presentiel": in_person, "heures_en_ligne": online,
+                     "date_validation": validation.decided_at.date().isoformat(),
+                     "attestation": validation.certificate_number})
+    return rows
+
+
+def certificate_for(enrolment: Enrolment) -> tuple[bytes, str]:
+    """The certificate PDF and its file name; only for a validated participation."""
+    programme = programme_of(enrolment.pathway_id)
+    validation = validations(enrolment.pathway_id).get(enrolment.id)
+    if programme is None or validation is None or validation.state != DpcValidation.GRANTED:
+        raise Refused("dpc_not_validated")
+    return certificate_pdf(enrolment, programme, validation), f"attestation-{validation.certificate_number}.pdf"
+
+
+def is_validated(enrolment: Enrolment) -> bool:
+    return db.session.scalar(select(func.count()).select_from(DpcValidation).where(
+        DpcValidation.enrolment_id == enrolment.id, DpcValidation.state == DpcValidation.GRANTED)) > 0
