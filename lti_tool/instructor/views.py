@@ -17,6 +17,7 @@ from ..schemas.pathway import (DpcProgrammeSchema, PathwaySchema, SessionSchema,
                                parse_questions)
 from ..services import (attendance, completion, dashboard, dpc, grades, pathways, profile_import,
                         professions, questionnaires, sharing, workshops)
+from ..services.roster import RosterError, never_opened, sync_page
 from . import bp
 
 INSTRUCTOR = Role.INSTRUCTOR
@@ -283,12 +284,14 @@ def pathway_dashboard(pathway_id: int):
     learners, total = dashboard.learners(pathway.id, profession=profession, state=state, limit=50,
                                          offset=(page - 1) * 50)
     by_profession = dashboard.completion_by_profession(pathway.id)
+    absent, absent_total = never_opened(pathway.course_id, pathway.id, limit=20)
     return render_template("instructor/dashboard.html", launch=current_launch(), pathway=pathway,
                            by_profession=by_profession, steps=dashboard.dropoff_per_step(pathway.id),
                            sessions=dashboard.sessions_overview(pathway.id), learners=learners, total=total,
                            page=page, pages=(total + 49) // 50, profession=profession, state=state,
                            pre_post=questionnaires.pre_post_by_profession(pathway.id),
                            max_enrolled=max([row["enrolled"] for row in by_profession] or [1]),
+                           never_opened=absent, never_opened_total=absent_total,
                            professions=professions.choices())
 
 
@@ -479,3 +482,26 @@ def dpc_declaration(pathway_id: int):
         writer.writerow([row[c] for c in columns])
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="declaration-dpc-{pathway.id}.csv"'})
+
+
+@bp.get("/roster")
+@role_required(INSTRUCTOR)
+def roster_page():
+    return render_template("instructor/roster_sync.html", launch=current_launch())
+
+
+@bp.post("/roster/sync")
+@role_required(INSTRUCTOR)
+def roster_sync():
+    """One page of the names-and-roles list per call: the page's script loops and shows the progress."""
+    from flask import jsonify
+
+    from ..lti.tool_conf import registration_for
+
+    course = _course()
+    try:
+        count, next_url = sync_page(course, registration_for(course.platform_id),
+                                           current_app.extensions["lti_cache"], request.form.get("next") or None)
+    except RosterError as error:
+        return jsonify(error="roster_unavailable", message=str(error)), 502
+    return jsonify(members=count, next=next_url)
