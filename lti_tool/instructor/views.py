@@ -505,3 +505,11 @@ def roster_sync():
     except RosterError as error:
         return jsonify(error="roster_unavailable", message=str(error)), 502
     return jsonify(members=count, next=next_url)
+
+
+@bp.get("/sessions/<int:session_id>/evidence.zip")
+@role_required(INSTRUCTOR)
+def evidence(session_id: int):
+    found = _session(session_id)
+    return Response(dpc.evidence_pack(found, professions.label), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="dossier-dpc-session-{found.id}.zip"'})

@@ -245,3 +245,52 @@ def certificate_for(enrolment: Enrolment) -> tuple[bytes, str]:
 def is_validated(enrolment: Enrolment) -> bool:
     return db.session.scalar(select(func.count()).select_from(DpcValidation).where(
         DpcValidation.enrolment_id == enrolment.id, DpcValidation.state == DpcValidation.GRANTED)) > 0
+
+
+def evidence_pack(session, label) -> bytes:
+    """A ZIP for the DPC file of one workshop session: the certified half-day sheets (PDF), the online time
+    logs and the questionnaire results of its participants (CSV)."""
+    import csv
+    import io
+    import zipfile
+
+    from models import Booking
+
+    from . import attendance
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        people = db.session.execute(
+            select(User.id, User.name, Booking.profession).join(Booking, Booking.user_id == User.id)
+            .where(Booking.session_id == session.id, Booking.status == Booking.CONFIRMED)
+            .order_by(User.family_name, User.name)).all()
+        for half in session.half_days:
+            name = f"emargement-{half.day.isoformat()}-{half.period}{'' if half.certified_at else '-NON-CERTIFIEE'}.pdf"
+            archive.writestr(name, attendance.sheet_pdf(half, people, attendance.latest_marks(half.id), label=label))
+        user_ids = [person.id for person in people]
+        enrolments = {e.user_id: e for e in db.session.scalars(select(Enrolment).where(
+            Enrolment.pathway_id == session.step.pathway_id, Enrolment.user_id.in_(user_ids)))}
+        names = {person.id: person.name for person in people}
+        times = io.StringIO()
+        writer = csv.writer(times, delimiter=";")
+        writer.writerow(["participant", "etape", "debut", "fin", "secondes", "source"])
+        for interval, step_title in db.session.execute(
+                select(ActivityInterval, Step.title).join(Step, Step.id == ActivityInterval.step_id)
+                .where(ActivityInterval.enrolment_id.in_([e.id for e in enrolments.values()]))
+                .order_by(ActivityInterval.enrolment_id, ActivityInterval.started_at)):
+            owner = next(uid for uid, e in enrolments.items() if e.id == interval.enrolment_id)
+            writer.writerow([names[owner], step_title, interval.started_at.isoformat(), interval.ended_at.isoformat(),
+                             interval.seconds, interval.source])
+        archive.writestr("temps-en-ligne.csv", "\ufeff" + times.getvalue())
+        results = io.StringIO()
+        writer = csv.writer(results, delimiter=";")
+        writer.writerow(["participant", "questionnaire", "role", "score", "date"])
+        for attempt, step_title, role in db.session.execute(
+                select(QuestionnaireAttempt, Step.title, Step.questionnaire_role)
+                .join(Step, Step.id == QuestionnaireAttempt.step_id)
+                .where(QuestionnaireAttempt.enrolment_id.in_([e.id for e in enrolments.values()]))
+                .order_by(QuestionnaireAttempt.enrolment_id, QuestionnaireAttempt.id)):
+            owner = next(uid for uid, e in enrolments.items() if e.id == attempt.enrolment_id)
+            writer.writerow([names[owner], step_title, role, attempt.score, attempt.submitted_at.isoformat()])
+        archive.writestr("questionnaires.csv", "\ufeff" + results.getvalue())
+    return buffer.getvalue()

@@ -97,3 +97,23 @@ def test_programme_form_refuses_bad_numbers_and_learners(app, person, platform):
     assert save_programme(instructor, pathway_id, action_number="!!").status_code == 422
     learner = person("102")
     assert learner.get(f"/instructor/pathways/{pathway_id}/dpc").status_code == 403
+
+
+def test_evidence_pack_per_session(app, person, platform):
+    import io
+    import zipfile
+
+    from models import WorkshopSession
+
+    instructor, learner, pathway_id = attended_learner(app, person, platform)
+    with app.app_context():
+        session_id = db.session.scalars(select(WorkshopSession.id)).one()
+    response = instructor.get(f"/instructor/sessions/{session_id}/evidence.zip")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    names = archive.namelist()
+    assert any(name.startswith("emargement-") and "NON-CERTIFIEE" not in name for name in names)
+    assert "temps-en-ligne.csv" in names
+    results = archive.read("questionnaires.csv").decode("utf-8-sig")
+    assert "Claire Martin;Pré-test;pre" in results and "Claire Martin;Post-test;post" in results
+    assert learner.get(f"/instructor/sessions/{session_id}/evidence.zip").status_code == 403
