@@ -73,7 +73,10 @@ def launch():
             key: settings.get(key) for key in ("deep_link_return_url", "accept_types", "accept_multiple",
                                                "accept_presentation_document_targets", "data", "title", "text")}}
         return redirect(url_for("lti.deep_link"), code=303)
-    if record.pathway_id is not None:  # a placement of one pathway opens it
+    if record.pathway_id is not None:  # a placement of one pathway (or of one of its steps) opens it
+        step_id = str((claims.get(launches.LTI + "custom") or {}).get("step_id") or "")
+        if record.role == Role.LEARNER and step_id.isdigit():
+            return redirect(url_for("learner.step", step_id=int(step_id)), code=303)
         if record.role == Role.LEARNER:
             return redirect(url_for("learner.pathway", pathway_id=record.pathway_id), code=303)
         return redirect(url_for("instructor.pathway_dashboard", pathway_id=record.pathway_id), code=303)
@@ -144,12 +147,18 @@ def deep_link():
     if request.method == "GET":
         return render_template("lti/deep_link.html", launch=launch, settings=pending["settings"],
                                pathways=course_pathways)
-    chosen = None
-    if request.form.get("pathway_id"):
-        chosen = pathways.get_pathway(request.form.get("pathway_id", type=int) or 0, launch.course.id)
-    title = (request.form.get("title") or "").strip()[:200] or (chosen.title if chosen else current_app.config["TOOL_NAME"])
+    chosen, step = None, None
+    target = request.form.get("target") or request.form.get("pathway_id") or ""
+    if target.startswith("step-"):  # a single step of a pathway: opens that step, no grade item of its own
+        step = pathways.get_step(int(target[5:]) if target[5:].isdigit() else 0, launch.course.id)
+    elif target:
+        chosen = pathways.get_pathway(int(target) if target.isdigit() else 0, launch.course.id)
+    default_title = step.title if step else (chosen.title if chosen else current_app.config["TOOL_NAME"])
+    title = (request.form.get("title") or "").strip()[:200] or default_title
     resource = DeepLinkResource().set_url(tool_urls()["launch"]).set_title(title)
-    if chosen is not None:
+    if step is not None:
+        resource.set_custom_params({"pathway_id": str(step.pathway_id), "step_id": str(step.id)})
+    elif chosen is not None:
         # Moodle keeps the custom parameter with the activity and creates a grade item from the lineItem.
         resource.set_custom_params({"pathway_id": str(chosen.id)})
         resource.set_lineitem(LineItem().set_score_maximum(100).set_label(title)

@@ -204,6 +204,7 @@ def certificate_pdf(enrolment: Enrolment, programme: DpcProgramme, validation: D
         f"RPPS : {profile.rpps}" if profile and profile.rpps else f"ADELI : {profile.adeli if profile else ''}",
         "",
         f"Heures en présentiel (demi-journées émargées et certifiées) : {in_person} h",
+        "Dates en présentiel : " + (", ".join(attended_dates(enrolment)) or "-"),
         f"Heures en ligne (temps tracé) : {online} h",
         f"Validation le {format_date(validation.decided_at, 'd MMMM y')} — attestation n° {validation.certificate_number}",
     ]
@@ -294,3 +295,14 @@ def evidence_pack(session, label) -> bytes:
             writer.writerow([names[owner], step_title, role, attempt.score, attempt.submitted_at.isoformat()])
         archive.writestr("questionnaires.csv", "\ufeff" + results.getvalue())
     return buffer.getvalue()
+
+
+def attended_dates(enrolment: Enrolment) -> list[str]:
+    from flask_babel import format_datetime
+
+    rows = db.session.execute(
+        select(HalfDay.starts_at, HalfDay.period).join(AttendanceStatus, AttendanceStatus.half_day_id == HalfDay.id)
+        .join(WorkshopSession, WorkshopSession.id == HalfDay.session_id).join(Step, Step.id == WorkshopSession.step_id)
+        .where(Step.pathway_id == enrolment.pathway_id, AttendanceStatus.user_id == enrolment.user_id,
+               AttendanceStatus.status.in_(ATTENDED), HalfDay.certified_at.is_not(None)).order_by(HalfDay.starts_at)).all()
+    return [f"{format_datetime(start, 'd MMMM y')} ({'matin' if period == 'am' else 'après-midi'})" for start, period in rows]

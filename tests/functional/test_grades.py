@@ -30,7 +30,7 @@ def place_pathway(app, platform, pathway_id, course="11", user="201"):
     client = app.test_client()
     LtiBrowser(client, platform).launch_via_demo(user=user, course=course, kind="deep_link")
     _, fields = parse_form(client.get("/lti/deep-link").text)
-    returned = client.post("/lti/deep-link", data={**fields, "pathway_id": str(pathway_id), "title": ""})
+    returned = client.post("/lti/deep-link", data={**fields, "target": str(pathway_id), "title": ""})
     action, jwt_fields = parse_form(returned.text)
     assert client.post(path_of(action), data=jwt_fields).status_code == 200
     with app.app_context():
@@ -257,3 +257,26 @@ def test_platform_down_during_1000_grade_events_then_back_all_arrive_once(app, p
         assert db.session.scalar(select(func.count()).select_from(DemoScore)) == 1000
         assert db.session.scalar(select(func.count()).select_from(
             select(DemoScore.lineitem_id, DemoScore.user_id).distinct().subquery())) == 1000
+
+
+
+def test_placing_a_single_step_opens_that_step(app, person, platform):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    with app.app_context():
+        from models import Step
+        step_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id, Step.kind == "module")).one()
+    client = app.test_client()
+    LtiBrowser(client, platform).launch_via_demo(user="201", kind="deep_link")
+    _, fields = parse_form(client.get("/lti/deep-link").text)
+    returned = client.post("/lti/deep-link", data={**fields, "target": f"step-{step_id}", "title": ""})
+    action, jwt_fields = parse_form(returned.text)
+    client.post(path_of(action), data=jwt_fields)
+    with app.app_context():
+        activity = db.session.scalars(select(DemoActivity).order_by(DemoActivity.id.desc())).first()
+        assert activity.custom == {"pathway_id": str(pathway_id), "step_id": str(step_id)}
+        assert activity.title == "MOOC iatrogénie"
+        assert db.session.scalars(select(DemoLineItem).where(DemoLineItem.resource_link_id == f"activity-{activity.id}")).first() is None
+        activity_id = activity.id
+    learner = person("103", activity=str(activity_id))
+    assert learner.landing.endswith(f"/learner/steps/{step_id}")
