@@ -11,7 +11,6 @@ prints medians. Ends with `dashboard_ms: N` and `learner_page_ms: N`.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -39,8 +38,8 @@ def postgres_schema_url(url: str, schema: str) -> str:
 
 def build(app, learners: int, step_count: int, rng: random.Random):
     from lti_tool.services import pathways, workshops
-    from models import (ActivityInterval, AttendanceMark, Booking, Course, CourseMembership, Enrolment, HalfDay,
-                        LearnerProfile, Platform, Step, StepCompletion, StepKind, User, db)
+    from models import (ActivityInterval, AttendanceMark, Booking, Course, CourseMembership, Enrolment,
+                        LearnerProfile, Platform, StepCompletion, StepKind, User, db)
 
     now = datetime.now(timezone.utc)
     platform = Platform(issuer="https://moodle.bench", client_id="bench", auth_login_url="https://moodle.bench/a",

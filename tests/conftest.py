@@ -109,3 +109,16 @@ def platform(app, runner):
 @pytest.fixture
 def lti(client, platform):
     return LtiBrowser(client, platform)
+
+
+@pytest.fixture
+def person(app, platform):
+    """A browser launched from the demo platform as a demo user (optionally into a placed activity)."""
+    def launch(user, course="11", activity=""):
+        client = app.test_client()
+        response = LtiBrowser(client, platform).launch_via_demo(user=user, course=course, activity=activity)
+        assert response.status_code == 303, response.text
+        client.landing = response.headers["Location"]
+        return client
+
+    return launch

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from models import Role, Step, StepKind, WorkshopSession, db
+from models import Role, StepKind, WorkshopSession, db
 
 from ..auth import current_launch, role_required
 from ..errors import NotFound, Refused

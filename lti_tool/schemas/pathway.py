@@ -4,7 +4,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate, validates,
+from marshmallow import (EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates,
                          validates_schema)
 
 from models import SessionFormat, StepKind

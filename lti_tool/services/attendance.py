@@ -7,7 +7,7 @@ import hmac
 import time as clock
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from models import AttendanceMark, AttendanceStatus, Booking, Enrolment, HalfDay, User, db, utcnow
 

@@ -43,14 +43,19 @@ def save_programme(pathway, data: dict) -> DpcProgramme:
     return programme
 
 
+def _attended(pathway_id: int, *columns):
+    """What counts as DPC attendance: present or late on a certified half-day of the pathway's sessions."""
+    return (select(*columns).select_from(AttendanceStatus)
+            .join(HalfDay, HalfDay.id == AttendanceStatus.half_day_id)
+            .join(WorkshopSession, WorkshopSession.id == AttendanceStatus.session_id)
+            .join(Step, Step.id == WorkshopSession.step_id)
+            .where(Step.pathway_id == pathway_id, AttendanceStatus.status.in_(ATTENDED),
+                   HalfDay.certified_at.is_not(None)))
+
+
 def participants(pathway_id: int) -> int:
     """People who attended at least one certified half-day of the pathway's sessions."""
-    return db.session.scalar(
-        select(func.count(func.distinct(AttendanceStatus.user_id)))
-        .join(HalfDay, HalfDay.id == AttendanceStatus.half_day_id)
-        .join(WorkshopSession, WorkshopSession.id == AttendanceStatus.session_id)
-        .join(Step, Step.id == WorkshopSession.step_id)
-        .where(Step.pathway_id == pathway_id, AttendanceStatus.status.in_(ATTENDED), HalfDay.certified_at.is_not(None)))
+    return db.session.scalar(_attended(pathway_id, func.count(func.distinct(AttendanceStatus.user_id))))
 
 
 def evaluate(enrolment: Enrolment, programme: DpcProgramme, participant_count: int | None = None) -> Evaluation:
@@ -62,13 +67,8 @@ def evaluate(enrolment: Enrolment, programme: DpcProgramme, participant_count: i
         unmet.append("profession")
     if not profile or not (profile.rpps or profile.adeli):
         unmet.append("identifier")
-    half_days = db.session.scalar(
-        select(func.count()).select_from(AttendanceStatus)
-        .join(HalfDay, HalfDay.id == AttendanceStatus.half_day_id)
-        .join(WorkshopSession, WorkshopSession.id == AttendanceStatus.session_id)
-        .join(Step, Step.id == WorkshopSession.step_id)
-        .where(Step.pathway_id == enrolment.pathway_id, AttendanceStatus.user_id == enrolment.user_id,
-               AttendanceStatus.status.in_(ATTENDED), HalfDay.certified_at.is_not(None)))
+    half_days = db.session.scalar(_attended(enrolment.pathway_id, func.count())
+                                  .where(AttendanceStatus.user_id == enrolment.user_id))
     if half_days < programme.required_half_days:
         unmet.append("half_days")
     seconds = db.session.scalar(
@@ -167,11 +167,8 @@ def session_participants(pathway_id: int) -> list[Enrolment]:
 def hours(enrolment: Enrolment) -> tuple[float, float]:
     """Hours in person (attended, certified half-days) and online (module time), for the certificate."""
     seconds_in_person = 0.0
-    for start, end in db.session.execute(
-            select(HalfDay.starts_at, HalfDay.ends_at).join(AttendanceStatus, AttendanceStatus.half_day_id == HalfDay.id)
-            .join(WorkshopSession, WorkshopSession.id == HalfDay.session_id).join(Step, Step.id == WorkshopSession.step_id)
-            .where(Step.pathway_id == enrolment.pathway_id, AttendanceStatus.user_id == enrolment.user_id,
-                   AttendanceStatus.status.in_(ATTENDED), HalfDay.certified_at.is_not(None))):
+    for start, end in db.session.execute(_attended(enrolment.pathway_id, HalfDay.starts_at, HalfDay.ends_at)
+                                         .where(AttendanceStatus.user_id == enrolment.user_id)):
         seconds_in_person += (end - start).total_seconds()
     online = db.session.scalar(select(func.coalesce(func.sum(ActivityInterval.seconds), 0))
                                .where(ActivityInterval.enrolment_id == enrolment.id))
@@ -300,9 +297,6 @@ def evidence_pack(session, label) -> bytes:
 def attended_dates(enrolment: Enrolment) -> list[str]:
     from flask_babel import format_datetime
 
-    rows = db.session.execute(
-        select(HalfDay.starts_at, HalfDay.period).join(AttendanceStatus, AttendanceStatus.half_day_id == HalfDay.id)
-        .join(WorkshopSession, WorkshopSession.id == HalfDay.session_id).join(Step, Step.id == WorkshopSession.step_id)
-        .where(Step.pathway_id == enrolment.pathway_id, AttendanceStatus.user_id == enrolment.user_id,
-               AttendanceStatus.status.in_(ATTENDED), HalfDay.certified_at.is_not(None)).order_by(HalfDay.starts_at)).all()
+    rows = db.session.execute(_attended(enrolment.pathway_id, HalfDay.starts_at, HalfDay.period)
+                              .where(AttendanceStatus.user_id == enrolment.user_id).order_by(HalfDay.starts_at)).all()
     return [f"{format_datetime(start, 'd MMMM y')} ({'matin' if period == 'am' else 'après-midi'})" for start, period in rows]

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from lti_tool.demo_platform.models import DemoLineItem, DemoScore
 from lti_tool.services import attendance
 from models import Enrolment, HalfDay, LearnerProfile, Step, db
-from tests.functional.test_grades import deliver, person, place_pathway  # noqa: F401
-from tests.functional.test_pathways_flow import _any_csrf, build_pathway, fill_profile, post, schedule
+from tests.functional.test_grades import deliver, place_pathway
+from tests.functional.test_pathways_flow import build_pathway, fill_profile, post, schedule
 
 
 def attended_learner(app, person, platform, rpps="10101010105"):

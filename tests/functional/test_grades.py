@@ -3,7 +3,6 @@ demo platform's AGS exactly once — through outages, expired tokens, 409, 400 a
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from lti_tool.demo_platform.models import DemoActivity, DemoLineItem, DemoScore
@@ -11,18 +10,6 @@ from lti_tool.services import grades
 from models import GradeOutbox, Pathway, ResourceLink, db, utcnow
 from tests.fixtures.browser import LtiBrowser, parse_form, path_of
 from tests.functional.test_pathways_flow import _any_csrf, build_pathway, fill_profile, post
-
-
-@pytest.fixture
-def person(app, platform):
-    def launch(user, course="11", activity=""):
-        client = app.test_client()
-        response = LtiBrowser(client, platform).launch_via_demo(user=user, course=course, activity=activity)
-        assert response.status_code == 303, response.text
-        client.landing = response.headers["Location"]
-        return client
-
-    return launch
 
 
 def place_pathway(app, platform, pathway_id, course="11", user="201"):

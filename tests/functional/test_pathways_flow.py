@@ -10,21 +10,9 @@ from sqlalchemy import func, select
 
 from lti_tool.services import attendance
 from models import AttendanceMark, Booking, Enrolment, HalfDay, LearnerProfile, Pathway, Step, WorkshopSession, db
-from tests.fixtures.browser import LtiBrowser, parse_form
+from tests.fixtures.browser import parse_form
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture
-def person(app, platform):
-    """A browser launched from the demo platform as a given demo user."""
-    def launch(user, course="11"):
-        client = app.test_client()
-        response = LtiBrowser(client, platform).launch_via_demo(user=user, course=course)
-        assert response.status_code == 303, response.text
-        return client
-
-    return launch
 
 
 def csrf(client, path):

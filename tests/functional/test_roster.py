@@ -2,7 +2,6 @@
 from sqlalchemy import func, select
 
 from models import CourseMembership, User, db
-from tests.functional.test_grades import person  # noqa: F401
 from tests.functional.test_pathways_flow import _any_csrf, build_pathway
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from lti_tool.errors import Refused
 from lti_tool.services import workshops
-from models import Booking, Course, Platform, StepKind, User, WorkshopSession, db
+from models import Booking, StepKind, User, WorkshopSession, db
 
 
 def workshop_step(make_pathway):
@@ -82,7 +82,7 @@ def test_ical_file(make_pathway, make_session):
 def test_fifty_concurrent_bookings_for_ten_seats(app, platform, make_pathway, make_user, make_session, tenant):
     """Each booking in its own transaction, all at once: exactly 10 confirmed and 40 waitlisted."""
     session = make_session(workshop_step(make_pathway), capacity=10)
-    learners = [make_user(f"infirmier") for _ in range(50)]
+    learners = [make_user("infirmier") for _ in range(50)]
     session_id, learner_ids = session.id, [learner.id for learner in learners]
     db.session.commit()
     barrier = threading.Barrier(50)
