@@ -58,7 +58,9 @@ def profile():
 @role_required(Role.LEARNER)
 def pathway(pathway_id: int):
     launch = current_launch()
-    profile = _require_profile(launch)
+    profile = profiles.get_profile(launch.user.id)
+    if profile is None:  # e.g. a placed pathway opened from Moodle before the first profile
+        return redirect(url_for("learner.profile"), code=303)
     found = pathways.get_pathway(pathway_id, launch.course.id)
     if not found.published:
         raise NotFound()
@@ -84,6 +86,8 @@ def _step_and_enrolment(step_id: int):
 @bp.get("/steps/<int:step_id>")
 @role_required(Role.LEARNER)
 def step(step_id: int):
+    if profiles.get_profile(current_launch().user.id) is None:
+        return redirect(url_for("learner.profile"), code=303)
     launch, found, enrolment = _step_and_enrolment(step_id)
     if found.kind == StepKind.WORKSHOP:
         return redirect(url_for("learner.pathway", pathway_id=found.pathway_id, _anchor=f"step-{found.id}"))

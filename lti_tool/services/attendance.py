@@ -73,16 +73,26 @@ def sync_workshop_completion(session, user_id: int, by_user_id: int) -> None:
         completion.withdraw_completion(enrolment, session.step)
 
 
+CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
+
+
 def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: float | None = None) -> AttendanceMark:
+    """Open from 30 minutes before the half-day to its end, until the sheet is certified; never over a mark
+    the facilitator made."""
     if not code_valid(secret, half_day.id, code, now):
         raise Refused("checkin_code_invalid")
+    moment = utcnow()
+    if half_day.certified_at is not None or not (half_day.starts_at - CHECKIN_OPENS_BEFORE <= moment <= half_day.ends_at):
+        raise Refused("checkin_closed")
     booking = db.session.scalars(select(Booking).where(Booking.session_id == half_day.session_id,
                                                        Booking.user_id == user.id,
                                                        Booking.status == Booking.CONFIRMED)).first()
     if booking is None:
         raise Refused("not_booked")
     previous = latest_marks(half_day.id).get(user.id)
-    if previous is not None and previous.status == AttendanceMark.PRESENT:
+    if previous is not None and previous.method != "self_checkin":
+        raise Refused("already_marked")
+    if previous is not None:
         return previous
     late = utcnow() > half_day.starts_at + LATE_AFTER
     return mark(half_day, user.id, AttendanceMark.LATE if late else AttendanceMark.PRESENT, method="self_checkin",

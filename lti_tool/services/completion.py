@@ -107,8 +107,12 @@ def heartbeat(enrolment: Enrolment, step: Step, now: datetime | None = None) -> 
     last = db.session.scalars(select(ActivityInterval).where(
         ActivityInterval.enrolment_id == enrolment.id, ActivityInterval.step_id == step.id)
         .order_by(ActivityInterval.ended_at.desc()).limit(1)).first()
+    # Time is credited once per learner: two modules open side by side do not count double.
+    latest_any = db.session.scalar(select(func.max(ActivityInterval.ended_at)).where(
+        ActivityInterval.enrolment_id == enrolment.id))
     if last is not None and now - last.ended_at <= timedelta(seconds=HEARTBEAT_GAP_SECONDS) and now >= last.ended_at:
-        credit = min((now - last.ended_at).total_seconds(), HEARTBEAT_MAX_CREDIT)
+        since = max(last.ended_at, latest_any or last.ended_at)
+        credit = max(0.0, min((now - since).total_seconds(), HEARTBEAT_MAX_CREDIT))
         last.ended_at = now
         last.seconds += int(credit)
     else:

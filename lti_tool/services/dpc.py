@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from models import (ActivityInterval, AttendanceStatus, DpcProgramme, DpcValidation, Enrolment, GradeOutbox,
                     HalfDay, LearnerProfile, QuestionnaireAttempt, ResourceLink, Step, StepKind, User,
@@ -99,6 +99,12 @@ def _publish(enrolment: Enrolment, programme: DpcProgramme, score: int, comment:
     for link in links:
         if not link.course.lineitems_url:
             continue
+        # A newer decision replaces an unsent older one; timestamps increase over the same key as stored.
+        db.session.execute(update(GradeOutbox).where(
+            GradeOutbox.kind == "dpc", GradeOutbox.enrolment_id == enrolment.id,
+            GradeOutbox.resource_link_id == link.id, GradeOutbox.state == GradeOutbox.PENDING,
+            or_(GradeOutbox.locked_until.is_(None), GradeOutbox.locked_until < utcnow()))
+            .values(state=GradeOutbox.SUPERSEDED).execution_options(synchronize_session=False))
         db.session.add(GradeOutbox(
             platform_id=user.platform_id, course_id=link.course_id, resource_link_id=link.id,
             enrolment_id=enrolment.id, kind="dpc", lineitem_url=link.course.lineitems_url, user_sub=user.sub,
@@ -108,7 +114,7 @@ def _publish(enrolment: Enrolment, programme: DpcProgramme, score: int, comment:
                            "resourceLinkId": link.resource_link_id},
             payload={"scoreGiven": score, "scoreMaximum": 1, "activityProgress": "Completed",
                      "gradingProgress": "FullyGraded", "comment": comment},
-            timestamp=grades.next_timestamp(link.course.lineitems_url + f"#dpc-{link.id}", user.sub),
+            timestamp=grades.next_timestamp(link.course.lineitems_url, user.sub),
             next_attempt_at=utcnow()))
     db.session.flush()
 

@@ -84,10 +84,11 @@ def enqueue_score(enrolment: Enrolment, done: int, required: int) -> list[GradeO
 
 
 # -- delivery ---------------------------------------------------------------------------------------------
-def claim_due(batch: int, now: datetime | None = None) -> list[GradeOutbox]:
+def claim_due(batch: int, now: datetime | None = None, lease_seconds: float = 0) -> list[GradeOutbox]:
     """Lease up to `batch` due rows to this worker. Two workers never hold the same row."""
     now = now or utcnow()
     token = uuid.uuid4().hex
+    lease = max(LEASE, timedelta(seconds=lease_seconds)) if lease_seconds else LEASE
     due = and_(GradeOutbox.state == GradeOutbox.PENDING, GradeOutbox.next_attempt_at <= now,
                or_(GradeOutbox.locked_until.is_(None), GradeOutbox.locked_until < now))
     candidates = select(GradeOutbox.id).where(due).order_by(GradeOutbox.next_attempt_at, GradeOutbox.id).limit(batch)
@@ -95,7 +96,7 @@ def claim_due(batch: int, now: datetime | None = None) -> list[GradeOutbox]:
         candidates = candidates.with_for_update(skip_locked=True)
     # The outer condition is re-checked on a concurrently updated row, so a row is never claimed twice.
     db.session.execute(update(GradeOutbox).where(GradeOutbox.id.in_(candidates.scalar_subquery()), due)
-                       .values(claim=token, locked_until=now + LEASE).execution_options(synchronize_session=False))
+                       .values(claim=token, locked_until=now + lease).execution_options(synchronize_session=False))
     db.session.commit()
     return list(db.session.scalars(select(GradeOutbox).where(GradeOutbox.claim == token).order_by(GradeOutbox.id)))
 
@@ -172,6 +173,10 @@ def record(outcomes: list[Outcome], rows: dict[int, GradeOutbox], now: datetime 
     now = now or utcnow()
     for outcome in outcomes:
         row = rows[outcome.row_id]
+        held = db.session.scalar(select(GradeOutbox.claim).where(GradeOutbox.id == row.id))
+        if held != row.claim:  # our lease ran out and another worker holds the row now: its result counts
+            db.session.expire(row)
+            continue
         row.attempts += 1
         row.last_status, row.last_error, row.claim, row.locked_until = outcome.status, outcome.error, None, None
         row.state = outcome.state
@@ -204,11 +209,12 @@ def deliver_once(app, *, batch: int = 200, threads: int = 8) -> int:
 
     from ..lti.tool_conf import registration_for
 
-    rows = claim_due(batch)
+    timeout = app.config["LTI_HTTP_TIMEOUT_SECONDS"]
+    # The lease outlives the slowest batch (every send timing out, twice: token and score).
+    rows = claim_due(batch, lease_seconds=-(-batch // max(1, threads)) * timeout * 2 + 30)
     if not rows:
         return 0
     cache = app.extensions["lti_cache"]
-    timeout = app.config["LTI_HTTP_TIMEOUT_SECONDS"]
     registrations = {}
     for platform_id in {row.platform_id for row in rows}:
         registration = registration_for(platform_id)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from models import Course, Enrolment, LearnerProfile, Organisation, Pathway, Step, StepKind, User, db
 
@@ -67,7 +68,8 @@ def save_step(pathway: Pathway, data: dict, step: Step | None = None) -> Step:
             setattr(step, key, data[key])
     step.required_for = data.get("required_for") or None
     unlock = data.get("unlock_after_step_id")
-    step.unlock_after_step_id = unlock if unlock and any(s.id == unlock for s in pathway.steps) else None
+    step.unlock_after_step_id = (unlock if unlock and unlock != step.id and any(s.id == unlock for s in pathway.steps)
+                                 else None)
     if step.kind != StepKind.QUESTIONNAIRE:
         step.questions, step.questionnaire_role = [], ""
     db.session.flush()
@@ -75,8 +77,23 @@ def save_step(pathway: Pathway, data: dict, step: Step | None = None) -> Step:
 
 
 def delete_step(step: Step) -> None:
+    """Refused when certified attendance sheets hang on it (DPC proof); progress is recomputed after."""
+    from models import HalfDay, WorkshopSession
+
+    from ..errors import Refused
+    from . import completion
+
+    certified = db.session.scalar(select(func.count()).select_from(HalfDay)
+                                  .join(WorkshopSession, WorkshopSession.id == HalfDay.session_id)
+                                  .where(WorkshopSession.step_id == step.id, HalfDay.certified_at.is_not(None)))
+    if certified:
+        raise Refused("step_has_certified_sheets")
+    pathway = step.pathway
+    pathway.steps.remove(step)
     db.session.delete(step)
     db.session.flush()
+    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.pathway_id == pathway.id)):
+        completion.recompute(enrolment)
 
 
 def move_step(step: Step, offset: int) -> None:
@@ -95,7 +112,12 @@ def enrol(pathway: Pathway, user: User) -> Enrolment:
                                                            Enrolment.user_id == user.id)).first()
     if enrolment is None:
         profile = db.session.get(LearnerProfile, user.id)
-        enrolment = Enrolment(pathway_id=pathway.id, user_id=user.id, profession=profile.profession if profile else "")
-        db.session.add(enrolment)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two pages opened at once: one inserts, the other reads it
+                enrolment = Enrolment(pathway_id=pathway.id, user_id=user.id,
+                                      profession=profile.profession if profile else "")
+                db.session.add(enrolment)
+        except IntegrityError:
+            enrolment = db.session.scalars(select(Enrolment).where(Enrolment.pathway_id == pathway.id,
+                                                                   Enrolment.user_id == user.id)).one()
     return enrolment

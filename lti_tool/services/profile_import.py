@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from models import Course, User, db
+from models import Course, CourseMembership, User, db
 
 from ..schemas.profile import ProfileSchema
 from . import profiles
@@ -67,6 +67,11 @@ def import_profiles(course: Course, content: bytes) -> ImportReport:
             continue
         query = select(User).where(User.platform_id == course.platform_id)
         user = db.session.scalars(query.where(User.sub == moodle_id) if moodle_id else query.where(User.email == email)).first()
+        member = user is not None and db.session.get(CourseMembership, (user.id, course.id)) is not None
+        if user is not None and not member:
+            # Only this course's people: another course's learner is not this instructor's to change.
+            report.errors.append((number, "not a member of this course (launch or roster sync first)"))
+            continue
         if user is None and not moodle_id:
             report.errors.append((number, f"no learner with e-mail {email} has opened the tool yet; give moodle_id"))
             continue
@@ -74,6 +79,7 @@ def import_profiles(course: Course, content: bytes) -> ImportReport:
             user = User(platform_id=course.platform_id, sub=moodle_id, name=row.get("name", ""), email=email)
             db.session.add(user)
             db.session.flush()
+            db.session.add(CourseMembership(user_id=user.id, course_id=course.id, role="learner"))
             report.created += 1
         else:
             report.updated += 1

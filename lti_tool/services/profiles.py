@@ -1,7 +1,7 @@
 """Learner profiles: profession, RPPS/ADELI, mode of practice, CPTS."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select
 
 from models import Enrolment, LearnerProfile, User, db, utcnow
 
@@ -27,6 +27,12 @@ def save_profile(user: User, data: dict) -> LearnerProfile:
     for key in ("profession", "rpps", "adeli", "practice_mode", "cpts"):
         setattr(profile, key, data.get(key, ""))
     profile.updated_at = utcnow()
-    db.session.execute(update(Enrolment).where(Enrolment.user_id == user.id).values(profession=profile.profession))
+    db.session.flush()
+    from . import completion  # the profession decides which steps are required: progress and grade follow
+
+    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.user_id == user.id)):
+        if enrolment.profession != profile.profession:
+            enrolment.profession = profile.profession
+            completion.recompute(enrolment)
     db.session.flush()
     return profile

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from models import Booking, HalfDay, LearnerProfile, Step, User, WorkshopSession, db, utcnow
 
@@ -132,13 +133,26 @@ def book(session: WorkshopSession, user: User, now: datetime | None = None) -> B
     booking = booking_of(session.id, user.id)
     if booking is not None and booking.status != Booking.CANCELLED:
         return booking
-    status = Booking.CONFIRMED if _take_seat(session, profession) else Booking.WAITLISTED
     if booking is None:
-        booking = Booking(session_id=session.id, user_id=user.id, profession=profession, status=status)
-        db.session.add(booking)
-    else:
-        booking.status, booking.profession, booking.updated_at = status, profession, now
-    db.session.flush()
+        try:
+            with db.session.begin_nested():  # a concurrent first booking by the same person wins, not a 500
+                booking = Booking(session_id=session.id, user_id=user.id, profession=profession,
+                                  status=Booking.CANCELLED)
+                db.session.add(booking)
+        except IntegrityError:
+            booking = booking_of(session.id, user.id)
+    # Claim the (cancelled) booking first, then the seat: two concurrent clicks take one seat at most.
+    claimed = db.session.execute(
+        update(Booking).where(Booking.id == booking.id, Booking.status == Booking.CANCELLED)
+        .values(status=Booking.WAITLISTED, profession=profession, updated_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        db.session.refresh(booking)
+        return booking
+    if _take_seat(session, profession):
+        db.session.execute(update(Booking).where(Booking.id == booking.id).values(status=Booking.CONFIRMED)
+                           .execution_options(synchronize_session=False))
+    db.session.refresh(booking)
     return booking
 
 
@@ -147,11 +161,16 @@ def cancel(session: WorkshopSession, user: User) -> Booking | None:
     booking = booking_of(session.id, user.id)
     if booking is None or booking.status == Booking.CANCELLED:
         raise Refused("not_booked")
+    # Conditional: of two concurrent cancellations (a double click), only one frees the seat.
+    changed = db.session.execute(
+        update(Booking).where(Booking.id == booking.id, Booking.status == booking.status)
+        .values(status=Booking.CANCELLED, updated_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Refused("not_booked", "cancelled concurrently")
     was_confirmed = booking.status == Booking.CONFIRMED
-    booking.status, booking.updated_at = Booking.CANCELLED, utcnow()
-    db.session.flush()
+    db.session.refresh(booking)
     promoted = None
-    if was_confirmed:
+    if was_confirmed and session.ends_at > utcnow():
         _release_seat(session)
         waiting = db.session.scalars(select(Booking).where(Booking.session_id == session.id,
                                                            Booking.status == Booking.WAITLISTED)

@@ -114,6 +114,9 @@ def test_phone_booking_roster_and_check_in(browser, app, platform, runner):
     assert code == attendance.current_code(app.config["SECRET_KEY"], half_day_id) or len(code) == 6
     assert facilitator.evaluate("document.documentElement.scrollWidth") <= 375
 
+    from tests.fixtures.timing import open_half_day
+
+    open_half_day(app, half_day_id)  # the seminar's morning has come
     learner.goto(f"/learner/checkin?half_day={half_day_id}&code={code}")
     learner.get_by_role("button", name="Émarger").click()
     learner.get_by_role("status").wait_for()

@@ -1,6 +1,5 @@
 """DPC: the programme's rules, validation and withdrawal published to their own Moodle grade item, the
 certificate and the declaration file."""
-from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -8,6 +7,7 @@ from lti_tool.demo_platform.models import DemoLineItem, DemoScore
 from lti_tool.services import attendance
 from models import Enrolment, HalfDay, LearnerProfile, Step, db
 from tests.functional.test_grades import deliver, place_pathway
+from tests.fixtures.timing import end_half_day, open_half_day
 from tests.functional.test_pathways_flow import build_pathway, fill_profile, post, schedule
 
 
@@ -27,12 +27,10 @@ def attended_learner(app, person, platform, rpps="10101010105"):
         post(learner, f"/learner/steps/{steps[title]}/answers", answers, page=f"/learner/steps/{steps[title]}")
     post(learner, f"/learner/sessions/{session_id}/book", {}, page=f"/learner/pathways/{pathway_id}")
     code = attendance.current_code(app.config["SECRET_KEY"], half_day_id)
+    open_half_day(app, half_day_id)
     post(learner, "/learner/checkin", {"half_day": str(half_day_id), "code": code},
          page=f"/learner/checkin?half_day={half_day_id}")
-    with app.app_context():  # the half-day is over: the facilitator certifies the sheet
-        half = db.session.get(HalfDay, half_day_id)
-        half.starts_at, half.ends_at = half.starts_at - timedelta(days=11), half.ends_at - timedelta(days=11)
-        db.session.commit()
+    end_half_day(app, half_day_id)  # the half-day is over: the facilitator certifies the sheet
     post(instructor, f"/instructor/halfdays/{half_day_id}/certify", {}, page=f"/instructor/halfdays/{half_day_id}/roster")
     return instructor, learner, pathway_id
 

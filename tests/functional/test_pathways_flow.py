@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from lti_tool.services import attendance
 from models import AttendanceMark, Booking, Enrolment, HalfDay, LearnerProfile, Pathway, Step, WorkshopSession, db
 from tests.fixtures.browser import parse_form
+from tests.fixtures.timing import end_half_day, open_half_day
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -102,6 +103,7 @@ def test_full_hybrid_pathway(app, person):
     assert roster.status_code == 200 and "<svg" in roster.text and "Claire Martin" in roster.text
     code = attendance.current_code(app.config["SECRET_KEY"], half_day_ids[0])
     assert code in roster.text
+    open_half_day(app, half_day_ids[0])  # the day of the seminar
     checkin = post(nurse, "/learner/checkin", {"half_day": str(half_day_ids[0]), "code": code},
                    page=f"/learner/checkin?half_day={half_day_ids[0]}&code={code}")
     assert checkin.status_code == 200 and "checked in" in checkin.text.lower() or "émargé" in checkin.text.lower() or "enregistr" in checkin.text.lower()
@@ -124,10 +126,7 @@ def test_full_hybrid_pathway(app, person):
     # certify once the half-day is over, sheet (HTML and PDF), dashboard by profession with chart, CSV and JSON
     roster_page = f"/instructor/halfdays/{half_day_ids[0]}/roster"
     assert post(instructor, f"/instructor/halfdays/{half_day_ids[0]}/certify", {}, page=roster_page).status_code == 409
-    with app.app_context():  # time passes: the half-day is over
-        half = db.session.get(HalfDay, half_day_ids[0])
-        half.starts_at, half.ends_at = half.starts_at - timedelta(days=11), half.ends_at - timedelta(days=11)
-        db.session.commit()
+    end_half_day(app, half_day_ids[0])  # time passes: the half-day is over
     assert post(instructor, f"/instructor/halfdays/{half_day_ids[0]}/certify", {}, page=roster_page).status_code == 303
     with app.app_context():
         assert db.session.get(HalfDay, half_day_ids[0]).certified_at is not None
@@ -226,6 +225,7 @@ def test_check_in_with_a_wrong_or_expired_code(person, app, code):
     post(learner, f"/learner/sessions/{session_id}/book", {}, page=f"/learner/pathways/{pathway_id}")
     with app.app_context():
         half_day_id = db.session.scalars(select(HalfDay.id).where(HalfDay.session_id == session_id)).first()
+    open_half_day(app, half_day_id)
     if code == "000000":  # a code of ten minutes ago: expired
         code = attendance.current_code(app.config["SECRET_KEY"], half_day_id, time.time() - 600)
     response = post(learner, "/learner/checkin", {"half_day": str(half_day_id), "code": code},
