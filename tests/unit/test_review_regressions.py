@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from lti_tool.errors import Refused
 from lti_tool.services import attendance, completion, pathways, profile_import, workshops
-from models import Booking, Course, CourseMembership, Enrolment, StepKind, User, WorkshopSession, db
+from models import Booking, CourseMembership, Enrolment, StepKind, User, WorkshopSession, db
 
 
 def workshop_step(make_pathway):
