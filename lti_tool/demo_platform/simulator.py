@@ -114,6 +114,7 @@ class PlatformSimulator:
         # Parsing (and checking) an RSA private key costs tens of milliseconds: once per simulator.
         self._key = serialization.load_pem_private_key(self.private_pem.encode(), password=None)
         self.jwk = public_jwk(self.private_pem)
+        self._verifying_key = jwt.PyJWK(self.jwk, algorithm="RS256")
         self.base_url = (self.base_url or self.issuer).rstrip("/")
 
     # -- endpoints a tool registers ------------------------------------------------------------------
@@ -210,6 +211,5 @@ class PlatformSimulator:
                           "exp": now + lifetime, "scope": " ".join(scopes), "jti": uuid.uuid4().hex})
 
     def check_access_token(self, token: str) -> set[str]:
-        claims = jwt.decode(token, jwt.PyJWK(self.jwk, algorithm="RS256"), algorithms=["RS256"],
-                            audience=self.auth_token_url)
+        claims = jwt.decode(token, self._verifying_key, algorithms=["RS256"], audience=self.auth_token_url)
         return set(claims.get("scope", "").split())

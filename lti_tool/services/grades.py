@@ -171,10 +171,12 @@ def send(row: Snapshot, registration, cache, timeout: float, session=None) -> Ou
 
 def record(outcomes: list[Outcome], rows: dict[int, GradeOutbox], now: datetime | None = None) -> None:
     now = now or utcnow()
+    claims = {row.id: row.claim for row in rows.values()}
+    held = dict(db.session.execute(select(GradeOutbox.id, GradeOutbox.claim)
+                                   .where(GradeOutbox.id.in_(list(claims)))).all())
     for outcome in outcomes:
         row = rows[outcome.row_id]
-        held = db.session.scalar(select(GradeOutbox.claim).where(GradeOutbox.id == row.id))
-        if held != row.claim:  # our lease ran out and another worker holds the row now: its result counts
+        if held.get(row.id) != claims[row.id]:  # our lease ran out and another worker holds the row now
             db.session.expire(row)
             continue
         row.attempts += 1
