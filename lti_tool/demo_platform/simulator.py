@@ -115,6 +115,7 @@ class PlatformSimulator:
         self._key = serialization.load_pem_private_key(self.private_pem.encode(), password=None)
         self.jwk = public_jwk(self.private_pem)
         self._verifying_key = jwt.PyJWK(self.jwk, algorithm="RS256")
+        self._tokens: dict[str, tuple[int, set[str]]] = {}
         self.base_url = (self.base_url or self.issuer).rstrip("/")
 
     # -- endpoints a tool registers ------------------------------------------------------------------
@@ -211,5 +212,13 @@ class PlatformSimulator:
                           "exp": now + lifetime, "scope": " ".join(scopes), "jti": uuid.uuid4().hex})
 
     def check_access_token(self, token: str) -> set[str]:
+        """Like Moodle's token table lookup: a token verified once is remembered until it expires."""
+        known = self._tokens.get(token)
+        if known and known[0] > time.time():
+            return known[1]
         claims = jwt.decode(token, self._verifying_key, algorithms=["RS256"], audience=self.auth_token_url)
-        return set(claims.get("scope", "").split())
+        scopes = set(claims.get("scope", "").split())
+        if len(self._tokens) > 1000:
+            self._tokens.clear()
+        self._tokens[token] = (claims["exp"], scopes)
+        return scopes
