@@ -12,7 +12,10 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def browser():
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (done by .ci/run)")
+        message = f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (make test and .ci/run do it as root)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # CI must run the browser tests
+        pytest.skip(message)  # a developer machine without root: everything else still runs
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
