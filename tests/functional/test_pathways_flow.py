@@ -73,6 +73,8 @@ def test_full_hybrid_pathway(app, person):
     instructor = person("201")
     pathway_id = build_pathway(instructor)
     session_id = schedule(app, instructor, pathway_id)
+    home = instructor.get("/instructor/").text
+    assert "4 étapes" in home and "0 apprenant" in home and "0 apprenants" not in home  # French plurals
     page = instructor.get(f"/instructor/sessions/{session_id}")
     assert page.status_code == 200 and "binôme" not in page.text.lower() or "pair" not in page.text
     with app.app_context():
