@@ -4,6 +4,7 @@ from .base import Base, db, utcnow
 from .dpc import DpcProgramme, DpcType, DpcValidation
 from .grades import GradeOutbox
 from .launch import CacheEntry, LaunchState
+from .moodle import MoodleActivity, MoodleConnection, MoodleCourseSync, MoodleLearnerSync
 from .pathways import (ActivityInterval, Enrolment, LearnerProfile, Organisation, Pathway, QuestionnaireAttempt,
                        Step, StepCompletion, StepKind)
 from .people import Course, CourseMembership, ResourceLink, Role, User
@@ -14,6 +15,7 @@ __all__ = [
     "ActivityInterval", "AttendanceMark", "AttendanceStatus", "Booking", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
     "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
     "AdminToken", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
+    "MoodleActivity", "MoodleConnection", "MoodleCourseSync", "MoodleLearnerSync",
     "Platform", "ResourceLink", "Role", "ToolKey", "User", "db", "utcnow",
 ]
 

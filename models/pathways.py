@@ -83,6 +83,8 @@ class Step(Base):
     embed: Mapped[bool] = mapped_column(default=False)  # show the content inside the module page
     questionnaire_role: Mapped[str] = mapped_column(String(10), default="")  # "pre" / "post" / ""
     questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # A Moodle activity of the course (course module id): its completion in Moodle completes the step.
+    moodle_cmid: Mapped[int | None] = mapped_column(index=True)
 
     pathway: Mapped[Pathway] = relationship(back_populates="steps")
 

@@ -72,3 +72,18 @@ class DemoRegistrationToken(TimestampMixin, Base):
     token: Mapped[str] = mapped_column(String(100), primary_key=True)
     site: Mapped[str] = mapped_column(String(50))
     used_at: Mapped[datetime | None]
+
+
+class DemoCompletion(Base):
+    """A learner's completion of a demo course's activity (and SCORM time), as Moodle's
+    course_modules_completion and scorm tracks hold them."""
+
+    __tablename__ = "demo_completion"
+
+    site: Mapped[str] = mapped_column(String(50), primary_key=True)
+    cmid: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    state: Mapped[int] = mapped_column(default=0)  # 0 incomplete, 1 complete, 2 complete pass, 3 complete fail
+    time_completed: Mapped[int] = mapped_column(default=0)  # epoch seconds, as Moodle
+    scorm_seconds: Mapped[int] = mapped_column(default=0)
+    time_modified: Mapped[int] = mapped_column(default=0)
