@@ -184,5 +184,125 @@ def grades_status():
         click.echo(f"{state}\t{count}")
 
 
+moodle_cli = AppGroup("moodle", help="Moodle activities as online modules (web services).")
+lti_cli.add_command(moodle_cli)
+
+
+def _platform_by_issuer(issuer: str, client_id: str | None):
+    from sqlalchemy import select
+
+    from models import Platform
+
+    query = select(Platform).where(Platform.issuer == issuer.rstrip("/"))
+    if client_id:
+        query = query.where(Platform.client_id == client_id)
+    found = db.session.scalars(query).all()
+    if len(found) != 1:
+        raise click.ClickException(f"{len(found)} registrations match {issuer}" + ("" if client_id else
+                                   " (give --client-id)" if found else ""))
+    return found[0]
+
+
+@moodle_cli.command("connect")
+@click.option("--issuer", required=True, help="The Moodle site's issuer (its wwwroot).")
+@click.option("--client-id", default=None, help="When the site registered the tool more than once.")
+@click.option("--rest-url", default="", help="Web service endpoint, if not ISSUER/webservice/rest/server.php.")
+@click.option("--token", envvar="MOODLE_WS_TOKEN", prompt=True, hide_input=True,
+              help="The web service token (asked for, or from MOODLE_WS_TOKEN; never as an argument in shared shells).")
+def moodle_connect(issuer, client_id, rest_url, token):
+    """Store (encrypted) the site's web service token, then check which functions it allows."""
+    from .errors import InvalidInput
+    from .services import moodle
+
+    platform = _platform_by_issuer(issuer, client_id)
+    try:
+        moodle.save_connection(platform, token=token, rest_url_override=rest_url)
+    except InvalidInput as error:
+        raise click.ClickException(str(error.errors)) from error
+    db.session.commit()
+    _print_check(moodle.check_connection(platform))
+    db.session.commit()
+
+
+@moodle_cli.command("check")
+@click.option("--issuer", required=True)
+@click.option("--client-id", default=None)
+def moodle_check(issuer, client_id):
+    """Test the connection: which of the functions the tool uses are allowed."""
+    from .services import moodle
+
+    check = moodle.check_connection(_platform_by_issuer(issuer, client_id))
+    db.session.commit()
+    _print_check(check)
+    if not check.ok:
+        raise SystemExit(1)
+
+
+def _print_check(check) -> None:
+    if check.error is not None:
+        click.echo(f"connection failed: {check.error.code} {check.error.detail}")
+        return
+    click.echo(f"site: {check.site_name} ({check.release}), user {check.username}")
+    for name, allowed, required in check.functions:
+        click.echo(f"  {'ok     ' if allowed else 'MISSING'} {name}{'' if required else '  (optional: SCORM time)'}")
+
+
+@moodle_cli.command("sync")
+@click.option("--course", "context_id", default=None, help="Moodle course id (the LTI context id); default: all "
+                                                          "courses with steps linked to Moodle activities.")
+@click.option("--issuer", default=None, help="Only this Moodle site (needed when two sites share a course id).")
+@click.option("--threads", default=None, type=click.IntRange(1, 64), help="Web service calls at once.")
+def moodle_sync(context_id, issuer, threads):
+    """Read learners' completion (and SCORM time) from Moodle into the pathways, showing the progress. Meant to
+    be scheduled (cron, systemd timer); exits with 1 when a course could not be read."""
+    import time
+
+    from sqlalchemy import select
+
+    from models import Course, Pathway, Platform, Step
+
+    from .services import moodle
+
+    query = (select(Course).join(Pathway, Pathway.course_id == Course.id).join(Step, Step.pathway_id == Pathway.id)
+             .where(Step.moodle_cmid.is_not(None)).distinct().order_by(Course.id))
+    if context_id:
+        query = query.where(Course.context_id == context_id)
+    if issuer:
+        query = query.join(Platform, Platform.id == Course.platform_id).where(Platform.issuer == issuer.rstrip("/"))
+    course_ids = [course.id for course in db.session.scalars(query)]
+    if not course_ids:
+        click.echo("no course with steps linked to Moodle activities" + (f" matches {context_id}" if context_id else ""))
+        return
+    failed = 0
+    for course_id in course_ids:
+        course = db.session.get(Course, course_id)
+        name = f"course {course.context_id} ({course.label or course.title})"
+        learners = moodle.learners_to_sync(course)
+        click.echo(f"{name}: {len(learners)} learners")
+        started, shown = time.monotonic(), [0.0]
+
+        def progress(report, name=name, started=started, shown=shown):
+            done = report.synced + report.skipped
+            now = time.monotonic()
+            if done == report.total or now - shown[0] >= 1:  # a line a second, and the last one
+                shown[0] = now
+                click.echo(f"  {done}/{report.total} read, {report.changed} changed ({now - started:.1f} s)")
+
+        report = moodle.sync_learners(course, learners, threads=threads, progress=progress, commit_every=200)
+        db.session.commit()
+        if report.error is not None:
+            failed += 1
+            click.echo(f"  stopped: {report.error.code} {report.error.detail}", err=True)
+        for activity in report.deleted_activities:
+            click.echo(f"  warning: activity {activity.cmid} « {activity.name} » was deleted in Moodle", err=True)
+        for activity in report.untracked_activities:
+            click.echo(f"  warning: activity {activity.cmid} « {activity.name} » has completion tracking off", err=True)
+        click.echo(f"  {report.synced} read, {report.changed} changed, {report.skipped} not tracked by Moodle, "
+                   f"in {report.seconds:.1f} s")
+        db.session.remove()
+    if failed:
+        raise SystemExit(1)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(lti_cli)

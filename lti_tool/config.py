@@ -33,6 +33,15 @@ class DefaultConfig:
     LTI_ALLOW_HTTP_PLATFORMS = False
     TOOL_NAME = "Parcours hybrides CPTS"
 
+    # Fernet keys (comma-separated, newest first) that encrypt stored secrets such as Moodle web service
+    # tokens; when unset, one is derived from SECRET_KEY.
+    DATA_ENCRYPTION_KEYS: str | None = None
+    MOODLE_WS_TIMEOUT_SECONDS = 10
+    MOODLE_SYNC_THREADS = 16  # concurrent web service calls of a sync (Moodle answers each in tens of ms)
+    MOODLE_LEARNER_FRESH_SECONDS = 120  # a learner's Moodle state this recent is not asked again
+    MOODLE_RETRY_AFTER_SECONDS = 60  # after a failed call, the learner page waits this long before retrying
+    MOODLE_CONTENTS_FRESH_SECONDS = 600  # the course's activity list is asked again after this
+
 
 class TestConfig(DefaultConfig):
     TESTING = True
@@ -51,6 +60,7 @@ ENV_KEYS = {
     "DEMO_PLATFORM": "DEMO_PLATFORM",
     "LTI_ALLOW_HTTP_PLATFORMS": "LTI_ALLOW_HTTP_PLATFORMS",
     "DEMO_PLATFORM_LATENCY_MS": "DEMO_PLATFORM_LATENCY_MS",
+    "DATA_ENCRYPTION_KEYS": "DATA_ENCRYPTION_KEYS",
 }
 BOOLEAN_KEYS = {"DEMO_PLATFORM", "LTI_ALLOW_HTTP_PLATFORMS"}
 

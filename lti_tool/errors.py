@@ -163,6 +163,7 @@ class Refused(ToolError):
         "not_bookable": _l("This session is not open to your profession."),
         "minimum_time_not_reached": _l("Spend at least the minimum time on the module before marking it done."),
         "step_locked": _l("Complete the previous step first."),
+        "completed_in_moodle": _l("This activity is completed in Moodle: it will show as done here once Moodle records it."),
         "checkin_code_invalid": _l("This check-in code is wrong or has expired. Ask the facilitator for the current code."),
         "not_booked": _l("You are not registered for this session."),
         "sheet_certified": _l("This attendance sheet is already certified; corrections need a reason."),

@@ -3,11 +3,11 @@
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from models import Role
+from models import Platform, Role, db
 
 from ..auth import current_launch
-from ..errors import Forbidden, NotLaunched
-from ..services import admin_tokens, keys, platforms
+from ..errors import Forbidden, InvalidInput, NotFound, NotLaunched
+from ..services import admin_tokens, keys, moodle, platforms
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -29,12 +29,52 @@ def admin_scope():
     return launch.user.platform_id
 
 
-@bp.get("/")
-def registrations():
-    scope = admin_scope()
+def _render(scope, *, checks=None, moodle_errors=None, status=200):
     listed = platforms.list_platforms(None if scope == ALL_PLATFORMS else scope)
     return render_template("admin/registrations.html", platforms=listed, scope=scope,
-                           keys=keys.list_keys() if scope == ALL_PLATFORMS else [])
+                           keys=keys.list_keys() if scope == ALL_PLATFORMS else [],
+                           connections={p.id: moodle.connection_for(p.id) for p in listed},
+                           default_rest_urls={p.id: moodle.default_rest_url(p) for p in listed},
+                           checks=checks or {}, moodle_errors=moodle_errors or {}), status
+
+
+@bp.get("/")
+def registrations():
+    return _render(admin_scope())
+
+
+def _platform_in_scope(platform_id: int):
+    scope = admin_scope()
+    platform = db.session.get(Platform, platform_id)
+    if platform is None or (scope != ALL_PLATFORMS and platform.id != scope):
+        raise NotFound(detail=f"platform {platform_id} outside the administrator's scope")
+    return scope, platform
+
+
+@bp.post("/platforms/<int:platform_id>/moodle")
+def save_moodle_connection(platform_id: int):
+    """The web service token is write-only: stored encrypted, never shown back (an empty field keeps it)."""
+    scope, platform = _platform_in_scope(platform_id)
+    try:
+        moodle.save_connection(platform, token=request.form.get("token", ""),
+                               rest_url_override=request.form.get("rest_url", ""))
+    except InvalidInput as error:
+        db.session.rollback()
+        return _render(scope, moodle_errors={platform.id: error.errors}, status=422)
+    return _render(scope, checks={platform.id: moodle.check_connection(platform)})
+
+
+@bp.post("/platforms/<int:platform_id>/moodle/check")
+def check_moodle_connection(platform_id: int):
+    scope, platform = _platform_in_scope(platform_id)
+    return _render(scope, checks={platform.id: moodle.check_connection(platform)})
+
+
+@bp.post("/platforms/<int:platform_id>/moodle/remove")
+def remove_moodle_connection(platform_id: int):
+    _, platform = _platform_in_scope(platform_id)
+    moodle.remove_connection(platform)
+    return redirect(url_for("admin.registrations", _anchor=f"platform-{platform.id}"), code=303)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -14,7 +14,8 @@ demo_cli = AppGroup("lti-demo", help="The built-in demo platform.")
 @click.option("--base-url", default=None, help="Public URL of the running tool (default: PUBLIC_BASE_URL).")
 def setup(base_url):
     """Register demo site moodle-a with the tool (idempotent)."""
-    from ..services import keys, platforms
+    from ..services import keys, moodle, platforms
+    from .moodle_ws import ws_token
     from .sites import SITES, simulator
 
     base = (base_url or current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
@@ -27,8 +28,11 @@ def setup(base_url):
             key_set_url=platform.key_set_url, name=SITES["moodle-a"]["name"], registered_via="demo",
             allow_http=True, product_family="moodle")
         keys.ensure_active_key()
+        if moodle.connection_for(registered.id) is None:  # as an administrator pasting the site's token
+            moodle.save_connection(registered, token=ws_token("moodle-a", "full"))
         db.session.commit()
-    click.echo(f"demo platform registered: {registered.issuer} (client {registered.client_id})")
+    click.echo(f"demo platform registered: {registered.issuer} (client {registered.client_id}), "
+               "with its Moodle web service token")
 
 
 @demo_cli.command("seed")

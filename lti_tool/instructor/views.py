@@ -5,6 +5,7 @@ import io
 import json
 
 from flask import Response, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
@@ -15,7 +16,7 @@ from ..errors import InvalidInput, NotFound, Refused
 from ..forms import first_errors, form_data
 from ..schemas.pathway import (DpcProgrammeSchema, PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
                                parse_questions)
-from ..services import (attendance, completion, dashboard, dpc, grades, pathways, profile_import,
+from ..services import (attendance, completion, dashboard, dpc, grades, moodle, pathways, profile_import,
                         professions, questionnaires, sharing, workshops)
 from ..services.roster import RosterError, never_opened, sync_page
 from . import bp
@@ -59,7 +60,29 @@ def _step_form_data():
     data["embed"] = "embed" in request.form
     data["questions"] = parse_questions(request.form.get("questions_text", ""))
     data.pop("questions_text", None)
+    if data.pop("module_source", "link") != "moodle" or data.get("kind") != StepKind.MODULE:
+        data["moodle_cmid"] = None
+    elif not data.get("moodle_cmid"):
+        data["moodle_cmid"] = ""  # "moodle" chosen without an activity: the schema says it is missing
     return data
+
+
+def _load_step(raw: dict) -> dict:
+    """The form through its schema, then the Moodle activity checked against this course's activities."""
+    data = StepSchema().load(raw)
+    if data.get("moodle_cmid") is not None:
+        try:
+            moodle.validate_link(_course().id, data["moodle_cmid"])
+        except InvalidInput as error:
+            raise ValidationError({"moodle_cmid": [_("Choose one of the course's Moodle activities.")]}) from error
+    return data
+
+
+def _moodle_context(course) -> dict:
+    """The step picker (refreshed from Moodle when stale or asked) and the activities steps link to."""
+    links = {a.cmid: a for a in moodle.activities(course.id, include_deleted=True)}
+    return {"moodle_picker": moodle.picker(course, refresh=bool(request.args.get("refresh_moodle"))),
+            "moodle_links": links}
 
 
 def _render_pathway(pathway, *, values=None, errors=None, step_values=None, step_errors=None, status=200):
@@ -72,7 +95,8 @@ def _render_pathway(pathway, *, values=None, errors=None, step_values=None, step
         errors=errors or {}, step_values=step_values or {"kind": StepKind.MODULE, "weight": 1},
         step_errors=step_errors or {}, professions=professions.choices(),
         other_steps=[(str(s.id), s.title) for s in pathway.steps],
-        sessions={s.id: workshops.sessions_for_step(s.id) for s in pathway.steps if s.kind == StepKind.WORKSHOP}), status
+        sessions={s.id: workshops.sessions_for_step(s.id) for s in pathway.steps if s.kind == StepKind.WORKSHOP},
+        **_moodle_context(pathway.course)), status
 
 
 @bp.route("/pathways/<int:pathway_id>", methods=["GET", "POST"])
@@ -97,7 +121,7 @@ def add_step(pathway_id: int):
     pathway = pathways.get_pathway(pathway_id, _course().id)
     raw = _step_form_data()
     try:
-        data = StepSchema().load(raw)
+        data = _load_step(raw)
     except ValidationError as error:
         raw["questions_text"] = request.form.get("questions_text", "")
         return _render_pathway(pathway, step_values=raw, step_errors=first_errors(error.messages), status=422)
@@ -113,7 +137,7 @@ def edit_step(step_id: int):
     if request.method == "POST":
         raw = _step_form_data()
         try:
-            data = StepSchema().load(raw)
+            data = _load_step(raw)
         except ValidationError as error:
             errors = first_errors(error.messages)
             values = dict(raw, questions_text=request.form.get("questions_text", ""))
@@ -124,13 +148,13 @@ def edit_step(step_id: int):
                         "required_for": step.required_for or [], "unlock_after_step_id": step.unlock_after_step_id,
                         "estimated_minutes": step.estimated_minutes, "minimum_minutes": step.minimum_minutes,
                         "weight": step.weight, "content_url": step.content_url, "embed": step.embed,
-                        "questionnaire_role": step.questionnaire_role,
+                        "questionnaire_role": step.questionnaire_role, "moodle_cmid": step.moodle_cmid,
                         "questions_text": format_questions(step.questions)}
     return render_template("instructor/step.html", launch=current_launch(), step=step, values=values, errors=errors,
                            professions=professions.choices(), sessions=workshops.sessions_for_step(step.id),
                            other_steps=[(str(s.id), s.title) for s in step.pathway.steps if s.id != step.id],
                            session_values={"format": "workshop", "capacity": 12}, session_errors={},
-                           formats=_formats()), (422 if errors else 200)
+                           formats=_formats(), **_moodle_context(step.pathway.course)), (422 if errors else 200)
 
 
 @bp.post("/steps/<int:step_id>/delete")
@@ -505,6 +529,30 @@ def roster_sync():
     except RosterError as error:
         return jsonify(error="roster_unavailable", message=str(error)), 502
     return jsonify(members=count, next=next_url)
+
+
+@bp.get("/moodle")
+@role_required(INSTRUCTOR)
+def moodle_sync_page():
+    return render_template("instructor/moodle.html", launch=current_launch(),
+                           overview=moodle.course_overview(_course()))
+
+
+@bp.post("/moodle/sync")
+@role_required(INSTRUCTOR)
+def moodle_sync():
+    """One batch of learners per call: the page's script loops and shows the progress."""
+    from flask import jsonify
+
+    offset = request.form.get("offset", "0")
+    report, next_offset = moodle.sync_batch(_course(), int(offset) if offset.isdigit() else 0)
+    body = {"done": min(report.total, (int(offset) if offset.isdigit() else 0) + report.synced + report.skipped),
+            "total": report.total, "changed": report.changed, "next": next_offset}
+    if report.error is not None:
+        body["error"] = {"code": report.error.code, "detail": report.error.detail,
+                         "message": render_template("instructor/_moodle_problem.html", error=report.error)}
+        return jsonify(body), 502
+    return jsonify(body)
 
 
 @bp.get("/sessions/<int:session_id>/evidence.zip")

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_datetime
 from marshmallow import ValidationError
 
 from models import Role, StepKind, WorkshopSession, db
 
 from ..auth import current_launch, role_required
-from ..errors import NotFound, Refused
+from ..errors import NotFound, Refused, wants_json
 from ..forms import first_errors, form_data
 from ..schemas.profile import ProfileSchema
-from ..services import attendance, completion, dpc, pathways, professions, profiles, questionnaires, workshops
+from ..services import (attendance, completion, dpc, moodle, pathways, professions, profiles, questionnaires,
+                        workshops)
 from . import bp
 
 
@@ -71,7 +73,24 @@ def pathway(pathway_id: int):
     return render_template("learner/pathway.html", launch=launch, pathway=found, enrolment=enrolment, rows=rows,
                            next_row=completion.next_step(rows), sessions=sessions, bookings=bookings,
                            profile=profile, profession_label=professions.label(profile.profession),
-                           dpc_validated=dpc.is_validated(enrolment))
+                           dpc_validated=dpc.is_validated(enrolment),
+                           moodle_state=moodle.learner_state(launch.user.id, launch.course))
+
+
+@bp.post("/moodle/refresh")
+@role_required(Role.LEARNER)
+def moodle_refresh():
+    """Called by the pathway page once shown: reads the learner's completions in Moodle when they are stale.
+    The page never waits for Moodle; a failure keeps the last known state and is said in plain words."""
+    launch = current_launch()
+    changed, state = moodle.refresh_learner(launch.user, launch.course)
+    if not wants_json():  # the no-script button of the page
+        pathway_id = request.form.get("pathway_id", "")
+        return redirect(url_for("learner.pathway", pathway_id=int(pathway_id)) if pathway_id.isdigit()
+                        else url_for("learner.home"), code=303)
+    return jsonify(changed=changed, linked=state.linked, error=state.error_code or None,
+                   synced_at=state.synced_at.isoformat() if state.synced_at else None,
+                   synced_label=format_datetime(state.synced_at, "short") if state.synced_at else None)
 
 
 def _step_and_enrolment(step_id: int):

@@ -105,11 +105,11 @@ def heartbeat(enrolment: Enrolment, step: Step, now: datetime | None = None) -> 
     """Extend the learner's current interval on the module (or open one); returns seconds on the step."""
     now = now or utcnow()
     last = db.session.scalars(select(ActivityInterval).where(
-        ActivityInterval.enrolment_id == enrolment.id, ActivityInterval.step_id == step.id)
-        .order_by(ActivityInterval.ended_at.desc()).limit(1)).first()
+        ActivityInterval.enrolment_id == enrolment.id, ActivityInterval.step_id == step.id,
+        ActivityInterval.source == "tool").order_by(ActivityInterval.ended_at.desc()).limit(1)).first()
     # Time is credited once per learner: two modules open side by side do not count double.
     latest_any = db.session.scalar(select(func.max(ActivityInterval.ended_at)).where(
-        ActivityInterval.enrolment_id == enrolment.id))
+        ActivityInterval.enrolment_id == enrolment.id, ActivityInterval.source == "tool"))
     if last is not None and now - last.ended_at <= timedelta(seconds=HEARTBEAT_GAP_SECONDS) and now >= last.ended_at:
         since = max(last.ended_at, latest_any or last.ended_at)
         credit = max(0.0, min((now - since).total_seconds(), HEARTBEAT_MAX_CREDIT))
@@ -126,6 +126,8 @@ def heartbeat(enrolment: Enrolment, step: Step, now: datetime | None = None) -> 
 
 
 def learner_marks_module_done(enrolment: Enrolment, step: Step) -> StepCompletion:
+    if step.moodle_cmid is not None:  # done when Moodle says so, never by the learner's own declaration
+        raise Refused("completed_in_moodle")
     rows = {row.step.id: row for row in statuses(enrolment)}
     row = rows[step.id]
     if not row.unlocked:

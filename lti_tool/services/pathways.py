@@ -1,7 +1,7 @@
 """Pathways and their steps, always looked up within the caller's course (tenant isolation)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models import Course, Enrolment, LearnerProfile, Organisation, Pathway, Step, StepKind, User, db
@@ -72,8 +72,27 @@ def save_step(pathway: Pathway, data: dict, step: Step | None = None) -> Step:
                                  else None)
     if step.kind != StepKind.QUESTIONNAIRE:
         step.questions, step.questionnaire_role = [], ""
+    if "moodle_cmid" in data or step.kind != StepKind.MODULE:
+        _link_moodle_activity(pathway, step, data.get("moodle_cmid") if step.kind == StepKind.MODULE else None)
     db.session.flush()
     return step
+
+
+def _link_moodle_activity(pathway: Pathway, step: Step, cmid: int | None) -> None:
+    """Only an activity Moodle listed for this course; a new link makes every learner's Moodle state stale,
+    so their next visit (or the next sync) reads it."""
+    from models import MoodleLearnerSync
+
+    from . import moodle
+
+    if cmid == step.moodle_cmid:
+        return
+    if cmid is not None:
+        found = moodle.validate_link(pathway.course_id, cmid)
+        step.content_url = step.content_url or found.url
+    step.moodle_cmid = cmid
+    db.session.execute(update(MoodleLearnerSync).where(MoodleLearnerSync.course_id == pathway.course_id)
+                       .values(synced_at=None))
 
 
 def delete_step(step: Step) -> None:

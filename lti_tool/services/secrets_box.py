@@ -1,0 +1,33 @@
+"""Secrets stored in the database (Moodle web service tokens) are encrypted with Fernet (AES + HMAC).
+
+Keys come from DATA_ENCRYPTION_KEYS (newest first, so older ciphertexts stay readable after a rotation), or,
+when unset, from a key derived from SECRET_KEY — which must then be kept stable.
+"""
+from __future__ import annotations
+
+import base64
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
+
+__all__ = ["InvalidToken", "decrypt", "encrypt"]
+
+
+def _box() -> MultiFernet:
+    configured = current_app.config.get("DATA_ENCRYPTION_KEYS")
+    if configured:
+        return MultiFernet([Fernet(key.strip()) for key in configured.split(",") if key.strip()])
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"parcours-hybrides:data-encryption") \
+        .derive(current_app.config["SECRET_KEY"].encode())
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(derived))])
+
+
+def encrypt(plaintext: str) -> str:
+    return _box().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(ciphertext: str) -> str:
+    """Raises InvalidToken when the keys changed since it was written."""
+    return _box().decrypt(ciphertext.encode()).decode()
