@@ -1,5 +1,5 @@
-"""The launch, on pylti1p3, with what it leaves to the tool: single-use state and nonce in the shared
-database, cached platform keys with one refetch on an unknown kid, strict exp/iat/aud checks with a small
+"""The login and the launch, on pylti1p3, with what it leaves to the tool: a signed state carrying its nonce,
+redeemed once in the shared database, cached platform keys with one refetch on an unknown kid, strict exp/iat/aud checks with a small
 leeway, and every failure turned into a `LaunchRefused` with a reason code.
 """
 from __future__ import annotations
@@ -25,27 +25,37 @@ DEEP_LINKING = "LtiDeepLinkingRequest"
 SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", DEEP_LINKING)
 
 
-class LaunchStateSession(FlaskSessionService):
-    """Stores the login's (state, nonce) pair in the database instead of the per-browser session."""
+# pylti1p3 puts this before what `_get_uuid` returns to make the state (OIDCLogin._prepare_redirect_url).
+STATE_PREFIX = "state-"
 
-    def __init__(self, request, tool_conf: DatabaseToolConf):
-        super().__init__(request)
-        self.tool_conf = tool_conf
-        self._nonce: str | None = None
+
+class LaunchStateSession(FlaskSessionService):
+    """Nothing in the per-browser session: the nonce travels signed in the state, and is redeemed once by the
+    launch (ToolMessageLaunch.validate_nonce)."""
 
     def save_nonce(self, nonce: str):
-        self._nonce = nonce  # written with its state in save_state_params, called right after
+        pass
 
-    def save_state_params(self, state: str, params):
-        platform = self.tool_conf.platform
-        launch_state.issue(state, self._nonce, platform.id if platform else None,
-                           current_app.config["LTI_STATE_LIFETIME_SECONDS"])
-
-    def check_nonce(self, nonce: str) -> bool:  # pragma: no cover - the launch consumes instead
-        raise LtiException("nonces are consumed by ToolMessageLaunch.validate_nonce")
+    def check_nonce(self, nonce: str) -> bool:  # pragma: no cover - the launch redeems instead
+        raise LtiException("nonces are redeemed by ToolMessageLaunch.validate_nonce")
 
 
 class ToolOIDCLogin(FlaskOIDCLogin):
+    """pylti1p3's OIDC login with a state signed for the registration: no database write at login."""
+
+    def __init__(self, request, tool_conf: DatabaseToolConf, **kwargs):
+        super().__init__(request, tool_conf, session_service=LaunchStateSession(request), **kwargs)
+        self.tool_conf = tool_conf
+        self._issued: launch_state.IssuedState | None = None
+
+    def _get_uuid(self) -> str:
+        # pylti1p3 calls this once per login, for the state, just before it asks for the nonce.
+        self._issued = launch_state.new_state(current_app.config["SECRET_KEY"], self.tool_conf.platform.id)
+        return self._issued.state
+
+    def _generate_nonce(self) -> str:
+        return self._issued.nonce
+
     def get_cookies_allowed_js_check(self):
         protocol, params = self.get_cookies_allowed_js_check_params()
         return render_template("lti/cookie_check.html", protocol=protocol, params=params)
@@ -55,7 +65,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     """Validation in an order that writes nothing before the token is proven authentic."""
 
     def __init__(self, request, tool_conf: DatabaseToolConf, platform_keys, **kwargs):
-        super().__init__(request, tool_conf, **kwargs)
+        # pylti1p3 would build a requests.Session per launch for fetching keys, which platform_keys does instead.
+        super().__init__(request, tool_conf, session_service=LaunchStateSession(request),
+                         requests_session=platform_keys.http, **kwargs)
         self.tool_conf = tool_conf
         self.platform_keys = platform_keys
 
@@ -197,5 +209,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         nonce = self._jwt["body"].get("nonce")
         if not nonce or not isinstance(nonce, str):
             raise LaunchRefused("missing_nonce")
-        launch_state.consume(self._get_request_param("state"), nonce, self.tool_conf.platform.id)
+        state = self._get_request_param("state")
+        try:
+            launch_state.redeem(current_app.config["SECRET_KEY"], state.removeprefix(STATE_PREFIX), nonce,
+                                self.tool_conf.platform.id, current_app.config["LTI_STATE_LIFETIME_SECONDS"])
+        except launch_state.UnsignedState:
+            launch_state.consume(state, nonce, self.tool_conf.platform.id)  # stored at login by the previous release
         return self

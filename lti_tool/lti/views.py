@@ -19,7 +19,7 @@ from ..services import keys, launches, pathways
 from ..urls import external_url, tool_urls
 from . import bp
 from .dynamic_registration import SCOPES, ToolRegistration
-from .launch import LaunchStateSession, ToolMessageLaunch, ToolOIDCLogin
+from .launch import ToolMessageLaunch, ToolOIDCLogin
 from .tool_conf import DatabaseToolConf, registration_for
 
 HOME_BY_ROLE = {Role.LEARNER: "learner.home", Role.INSTRUCTOR: "instructor.home", Role.ADMINISTRATOR: "instructor.home"}
@@ -39,10 +39,7 @@ def login():
         raise LaunchRefused("unknown_platform", f"{params['iss']} / {params.get('client_id')}")
     if deployment_id and tool_conf.deployment_pk is None:
         raise LaunchRefused("unknown_deployment", f"deployment {deployment_id!r}")
-    flask_request = FlaskRequest()
-    oidc = ToolOIDCLogin(flask_request, tool_conf, session_service=LaunchStateSession(flask_request, tool_conf))
-    # pass_params makes pylti1p3 call save_state_params, where the (state, nonce) pair is stored.
-    oidc.pass_params_to_launch({"target_link_uri": params.get("target_link_uri", "")})
+    oidc = ToolOIDCLogin(FlaskRequest(), tool_conf)
     if request.headers.get("Sec-Fetch-Dest") == "iframe":
         # Only inside a frame can third-party cookie blocking lose the state cookie: check it there.
         oidc.enable_check_cookies()
@@ -56,9 +53,7 @@ def login():
 @csrf.exempt
 def launch():
     tool_conf = DatabaseToolConf()
-    flask_request = FlaskRequest()
-    message = ToolMessageLaunch(flask_request, tool_conf, current_app.extensions["lti_platform_keys"],
-                                session_service=LaunchStateSession(flask_request, tool_conf))
+    message = ToolMessageLaunch(FlaskRequest(), tool_conf, current_app.extensions["lti_platform_keys"])
     message.validate()
     claims = message.claims()
     try:

@@ -1,20 +1,97 @@
-"""OIDC state and nonce: issued together at login, consumed once by the launch, in the shared database."""
+"""OIDC state and nonce: signed at login (nothing stored), redeemed once by the launch in the shared database.
+
+The state is `<nonce>.<registration id>.<issued at>` signed with the app's secret key: any worker can check that
+the tool issued it, for which registration and when. Single use is enforced when it is redeemed, by inserting it
+into `launch_state` (state and nonce are both unique there): of two launches with the same state or nonce, on any
+worker, one inserts the row and the other is refused.
+"""
 from __future__ import annotations
 
+import hashlib
 import random
-from datetime import timedelta
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from models import LaunchState, db, utcnow
 
 from ..errors import LaunchRefused
 
-PURGE_AFTER = timedelta(days=1)
-
-
 TABLE = LaunchState.__table__
-# Built once: on the launch path, building statements costs more than running them.
+SALT = "lti-launch-state"
+
+
+@dataclass(frozen=True)
+class IssuedState:
+    state: str
+    nonce: str
+
+
+@lru_cache(maxsize=4)
+def _signer(secret_key: str) -> Signer:
+    return Signer(secret_key, salt=SALT, key_derivation="hmac", digest_method=hashlib.sha256)
+
+
+def new_state(secret_key: str, platform_id: int, *, now: float | None = None) -> IssuedState:
+    """A fresh nonce and the signed state that carries it, for the registration `platform_id`."""
+    nonce = secrets.token_urlsafe(16)
+    issued_at = int(time.time() if now is None else now)
+    return IssuedState(_signer(secret_key).sign(f"{nonce}.{platform_id}.{issued_at}").decode(), nonce)
+
+
+@lru_cache(maxsize=None)
+def _redeem_statement(dialect: str):
+    # Built once per dialect. No conflict target: a used state (primary key) or a used nonce (unique) is a replay.
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_for(TABLE).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+
+
+class UnsignedState(LaunchRefused):
+    """Not a state this tool signed: never issued, or stored at login by the previous release (`consume`)."""
+
+    def __init__(self):
+        super().__init__("unknown_state", "state was never issued")
+
+
+def redeem(secret_key: str, state: str, nonce: str, platform_id: int, lifetime_seconds: int, *,
+           now: float | None = None) -> None:
+    """Accept the (state, nonce) pair once, for the registration whose login issued it, within its lifetime."""
+    try:
+        payload = _signer(secret_key).unsign(state).decode()
+        issued_nonce, issued_platform, issued_at = payload.split(".")
+        issued_platform_id, issued_time = int(issued_platform), int(issued_at)
+    except (BadSignature, ValueError):
+        raise UnsignedState() from None
+    if issued_nonce != nonce:
+        raise LaunchRefused("nonce_mismatch", "nonce differs from the one issued with this state")
+    if issued_platform_id != platform_id:
+        raise LaunchRefused("wrong_issuer", "state issued for another registration")
+    current = time.time() if now is None else now
+    if current > issued_time + lifetime_seconds:
+        raise LaunchRefused("state_expired", "state expired")
+    issued = datetime.fromtimestamp(issued_time, timezone.utc)
+    used = datetime.fromtimestamp(current, timezone.utc)
+    connection = db.session.connection()
+    result = connection.execute(_redeem_statement(connection.dialect.name), {
+        "state": state, "nonce": nonce, "platform_id": platform_id, "created_at": issued,
+        "expires_at": issued + timedelta(seconds=lifetime_seconds), "used_at": used})
+    if result.rowcount != 1:
+        raise LaunchRefused("replayed_launch", "state or nonce already used")
+    if random.random() < 0.01:  # a row is useless once its state has expired: purge them now and then
+        connection.execute(PURGE, {"now": used})
+
+
+PURGE = delete(TABLE).where(TABLE.c.expires_at < bindparam("now"))
+
+
+# -- states stored at login by the previous release: valid until they expire (a restart loses no launch) -------
+
 ISSUE = insert(TABLE)
 CONSUME = (update(TABLE).where(TABLE.c.state == bindparam("s"), TABLE.c.nonce == bindparam("n"),
                                TABLE.c.platform_id == bindparam("p"), TABLE.c.used_at.is_(None),
@@ -23,17 +100,15 @@ CONSUME = (update(TABLE).where(TABLE.c.state == bindparam("s"), TABLE.c.nonce ==
 
 
 def issue(state: str, nonce: str, platform_id: int | None, lifetime_seconds: int) -> None:
+    """Store a (state, nonce) pair as the previous release did at login."""
     now = utcnow()
-    connection = db.session.connection()
-    connection.execute(ISSUE, {"state": state, "nonce": nonce, "platform_id": platform_id, "created_at": now,
-                               "expires_at": now + timedelta(seconds=lifetime_seconds), "used_at": None})
-    if random.random() < 0.01:  # old rows are useless once expired; purge them now and then
-        connection.execute(delete(TABLE).where(TABLE.c.expires_at < now - PURGE_AFTER))
+    db.session.connection().execute(ISSUE, {
+        "state": state, "nonce": nonce, "platform_id": platform_id, "created_at": now,
+        "expires_at": now + timedelta(seconds=lifetime_seconds), "used_at": None})
 
 
 def consume(state: str, nonce: str, platform_id: int) -> None:
-    """Mark the (state, nonce) pair used, atomically: of two concurrent launches with it, one wins. The pair
-    only serves the registration whose login issued it."""
+    """Mark a stored (state, nonce) pair used, atomically: of two concurrent launches with it, one wins."""
     result = db.session.connection().execute(CONSUME, {"s": state, "n": nonce, "p": platform_id, "now": utcnow()})
     if result.rowcount == 1:
         return

@@ -253,17 +253,16 @@ def test_state_that_the_tool_never_issued(lti, client, nothing_created):
     assert_refused(lti.post_launch(lti.platform.sign(lti.claims(nonce)), "state-made-up"), "unknown_state")
 
 
-def test_expired_state(lti, app, nothing_created):
-    from datetime import timedelta
+def test_expired_state(lti, app, monkeypatch, nothing_created):
+    from types import SimpleNamespace
 
-    from models import LaunchState, utcnow
+    from lti_tool.services import launch_state
 
     state, nonce = lti.login()
-    with app.app_context():
-        row = db.session.get(LaunchState, state)
-        row.expires_at = utcnow() - timedelta(seconds=1)
-        db.session.commit()
-    assert_refused(lti.post_launch(lti.platform.sign(lti.claims(nonce)), state), "state_expired")
+    token = lti.platform.sign(lti.claims(nonce))
+    later = time.time() + app.config["LTI_STATE_LIFETIME_SECONDS"] + 1  # the state's clock only: the token is fresh
+    monkeypatch.setattr(launch_state, "time", SimpleNamespace(time=lambda: later))
+    assert_refused(lti.post_launch(token, state), "state_expired")
 
 
 def test_wrong_lti_version_or_message(lti, nothing_created):
@@ -313,3 +312,58 @@ def test_error_page_in_french_by_default(lti):
     response = lti.launch(locale="", claims_update={"exp": int(time.time()) - 100, "iat": int(time.time()) - 160})
     assert response.status_code == 400
     assert "Le lancement a expiré" in response.text or "expiré" in response.text
+
+
+@pytest.fixture
+def second_worker(app):
+    """Another instance of the tool on the same database and secret key, as a second gunicorn worker is."""
+    from lti_tool import create_app
+
+    keys = ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY", "INSTANCE_PATH", "DEMO_PLATFORM", "LTI_ALLOW_HTTP_PLATFORMS",
+            "PUBLIC_BASE_URL")
+    other = create_app({"TESTING": True, "INSTANCE_PATH": app.instance_path,
+                        **{key: app.config[key] for key in keys if key in app.config}})
+    yield other
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_launch_replayed_on_another_worker_is_refused(lti, second_worker):
+    state, nonce = lti.login()
+    token = lti.platform.sign(lti.claims(nonce))
+    assert lti.post_launch(token, state).status_code == 303
+    other_browser = second_worker.test_client()
+    other_browser.set_cookie(f"lti1p3-{state}", state)  # the same browser, served by the other worker
+    assert_refused(other_browser.post("/lti/launch", data={"id_token": token, "state": state}), "replayed_launch")
+
+
+def test_login_on_one_worker_launches_on_another(lti, second_worker):
+    state, nonce = lti.login()
+    other_browser = second_worker.test_client()
+    other_browser.set_cookie(f"lti1p3-{state}", state)
+    response = other_browser.post("/lti/launch", data={"id_token": lti.platform.sign(lti.claims(nonce)), "state": state})
+    assert response.status_code == 303, response.text
+
+
+def test_tampered_state_is_refused(lti, client, nothing_created):
+    state, nonce = lti.login()
+    prefix, registration, issued_at, signature = state.split(".")
+    forged = f"{prefix}.{registration}.{int(issued_at) + 3600}.{signature}"  # a later time of issue
+    client.set_cookie(f"lti1p3-{forged}", forged)
+    assert_refused(lti.post_launch(lti.platform.sign(lti.claims(nonce)), forged), "unknown_state")
+
+
+def test_state_stored_by_the_previous_release_launches_once(lti, app, client):
+    """Logins made before the upgrade stored their state: those launches still go through, once."""
+    from lti_tool.services import launch_state
+
+    with app.app_context():
+        from models import Platform
+
+        platform_id = db.session.scalar(select(Platform.id).where(Platform.client_id == lti.platform.client_id))
+        launch_state.issue("state-stored-before", "nonce-stored-before", platform_id, 600)
+        db.session.commit()
+    client.set_cookie("lti1p3-state-stored-before", "state-stored-before")
+    token = lti.platform.sign(lti.claims("nonce-stored-before"))
+    assert lti.post_launch(token, "state-stored-before").status_code == 303
+    assert_refused(lti.post_launch(token, "state-stored-before"), "replayed_launch")
