@@ -1,6 +1,6 @@
 """The login and the launch, on pylti1p3, with what it leaves to the tool: a signed state carrying its nonce,
-redeemed once in the shared database, cached platform keys with one refetch on an unknown kid, strict exp/iat/aud checks with a small
-leeway, and every failure turned into a `LaunchRefused` with a reason code.
+redeemed once in the shared database, cached platform keys with one refetch on an unknown kid, strict
+exp/iat/aud checks with a small leeway, and every failure turned into a `LaunchRefused` with a reason code.
 """
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ class ToolOIDCLogin(FlaskOIDCLogin):
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
-    """Validation in an order that writes nothing before the token is proven authentic."""
+    """Validation that writes nothing: the state it checks is spent by `launches.record_launch`, in the
+    transaction that records the launch."""
 
     def __init__(self, request, tool_conf: DatabaseToolConf, platform_keys, **kwargs):
         # pylti1p3 would build a requests.Session per launch for fetching keys, which platform_keys does instead.
@@ -70,6 +71,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                          requests_session=platform_keys.http, **kwargs)
         self.tool_conf = tool_conf
         self.platform_keys = platform_keys
+        self.redemption: launch_state.Redemption | None = None  # spent by launches.record_launch
 
     def validate(self):
         self._validated = True
@@ -211,8 +213,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRefused("missing_nonce")
         state = self._get_request_param("state")
         try:
-            launch_state.redeem(current_app.config["SECRET_KEY"], state.removeprefix(STATE_PREFIX), nonce,
-                                self.tool_conf.platform.id, current_app.config["LTI_STATE_LIFETIME_SECONDS"])
+            self.redemption = launch_state.verify(
+                current_app.config["SECRET_KEY"], state.removeprefix(STATE_PREFIX), nonce,
+                self.tool_conf.platform.id, current_app.config["LTI_STATE_LIFETIME_SECONDS"])
         except launch_state.UnsignedState:
-            launch_state.consume(state, nonce, self.tool_conf.platform.id)  # stored at login by the previous release
+            self.redemption = launch_state.stored(state, nonce, self.tool_conf.platform.id)  # previous release
         return self

@@ -57,7 +57,7 @@ def launch():
     message.validate()
     claims = message.claims()
     try:
-        record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment_pk, claims)
+        record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment_pk, claims, message.redemption)
     except IntegrityError as error:  # the registration was removed a moment ago (another process's memo)
         raise LaunchRefused("unknown_platform", "registration removed") from error
     start_session(user_id=record.user_id, course_id=record.course_id, platform_id=tool_conf.platform.id,

@@ -1,9 +1,9 @@
-"""OIDC state and nonce: signed at login (nothing stored), redeemed once by the launch in the shared database.
+"""OIDC state and nonce: signed at login (nothing stored), spent once by the launch in the shared database.
 
-The state is `<nonce>.<registration id>.<issued at>` signed with the app's secret key: any worker can check that
-the tool issued it, for which registration and when. Single use is enforced when it is redeemed, by inserting it
-into `launch_state` (state and nonce are both unique there): of two launches with the same state or nonce, on any
-worker, one inserts the row and the other is refused.
+The state is `<nonce>.<registration id>.<issued at>` signed with the app's secret key: any worker can `verify`
+that the tool issued it, for which registration and when. Single use is enforced when the launch is recorded:
+`spend` inserts the state into `launch_state`, where state and nonce are both unique, so of two launches with the
+same state or nonce, on any worker, one inserts the row and the other is refused.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from ..errors import LaunchRefused
 
 TABLE = LaunchState.__table__
 SALT = "lti-launch-state"
+PURGE = delete(TABLE).where(TABLE.c.expires_at < bindparam("now"))
 
 
 @dataclass(frozen=True)
@@ -45,23 +46,28 @@ def new_state(secret_key: str, platform_id: int, *, now: float | None = None) ->
     return IssuedState(_signer(secret_key).sign(f"{nonce}.{platform_id}.{issued_at}").decode(), nonce)
 
 
-@lru_cache(maxsize=None)
-def _redeem_statement(dialect: str):
-    # Built once per dialect. No conflict target: a used state (primary key) or a used nonce (unique) is a replay.
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert_for(TABLE).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+@dataclass(frozen=True)
+class Redemption:
+    """A state checked by `verify`, to be spent by `spend` in the transaction that records the launch."""
+
+    state: str
+    nonce: str
+    platform_id: int
+    issued_at: datetime | None  # None: a state stored at login by the previous release (checked when spent)
+    lifetime_seconds: int = 0
 
 
 class UnsignedState(LaunchRefused):
-    """Not a state this tool signed: never issued, or stored at login by the previous release (`consume`)."""
+    """Not a state this tool signed: never issued, or stored at login by the previous release (`stored`)."""
 
     def __init__(self):
         super().__init__("unknown_state", "state was never issued")
 
 
-def redeem(secret_key: str, state: str, nonce: str, platform_id: int, lifetime_seconds: int, *,
-           now: float | None = None) -> None:
-    """Accept the (state, nonce) pair once, for the registration whose login issued it, within its lifetime."""
+def verify(secret_key: str, state: str, nonce: str, platform_id: int, lifetime_seconds: int, *,
+           now: float | None = None) -> Redemption:
+    """Check, without the database, that the tool signed `state` for this registration, with this nonce, and
+    that it has not expired."""
     try:
         payload = _signer(secret_key).unsign(state).decode()
         issued_nonce, issued_platform, issued_at = payload.split(".")
@@ -72,22 +78,38 @@ def redeem(secret_key: str, state: str, nonce: str, platform_id: int, lifetime_s
         raise LaunchRefused("nonce_mismatch", "nonce differs from the one issued with this state")
     if issued_platform_id != platform_id:
         raise LaunchRefused("wrong_issuer", "state issued for another registration")
-    current = time.time() if now is None else now
-    if current > issued_time + lifetime_seconds:
+    if (time.time() if now is None else now) > issued_time + lifetime_seconds:
         raise LaunchRefused("state_expired", "state expired")
-    issued = datetime.fromtimestamp(issued_time, timezone.utc)
-    used = datetime.fromtimestamp(current, timezone.utc)
-    connection = db.session.connection()
-    result = connection.execute(_redeem_statement(connection.dialect.name), {
-        "state": state, "nonce": nonce, "platform_id": platform_id, "created_at": issued,
-        "expires_at": issued + timedelta(seconds=lifetime_seconds), "used_at": used})
+    return Redemption(state, nonce, platform_id, datetime.fromtimestamp(issued_time, timezone.utc), lifetime_seconds)
+
+
+def stored(state: str, nonce: str, platform_id: int) -> Redemption:
+    """A state the previous release stored at login: `spend` checks it against its row."""
+    return Redemption(state, nonce, platform_id, None)
+
+
+@lru_cache(maxsize=None)
+def _spend_statement(dialect: str):
+    # Built once per dialect. No conflict target: a used state (primary key) or a used nonce (unique) is a replay.
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_for(TABLE).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+
+
+def spend(connection, redemption: Redemption) -> None:
+    """Use the state up, atomically: of two launches with the same state or nonce, on any worker, one wins (the
+    other waits for its commit, then finds the row)."""
+    if redemption.issued_at is None:
+        consume(redemption.state, redemption.nonce, redemption.platform_id, connection)
+        return
+    used = utcnow()
+    result = connection.execute(_spend_statement(connection.dialect.name), {
+        "state": redemption.state, "nonce": redemption.nonce, "platform_id": redemption.platform_id,
+        "created_at": redemption.issued_at, "used_at": used,
+        "expires_at": redemption.issued_at + timedelta(seconds=redemption.lifetime_seconds)})
     if result.rowcount != 1:
         raise LaunchRefused("replayed_launch", "state or nonce already used")
     if random.random() < 0.01:  # a row is useless once its state has expired: purge them now and then
         connection.execute(PURGE, {"now": used})
-
-
-PURGE = delete(TABLE).where(TABLE.c.expires_at < bindparam("now"))
 
 
 # -- states stored at login by the previous release: valid until they expire (a restart loses no launch) -------
@@ -107,12 +129,13 @@ def issue(state: str, nonce: str, platform_id: int | None, lifetime_seconds: int
         "expires_at": now + timedelta(seconds=lifetime_seconds), "used_at": None})
 
 
-def consume(state: str, nonce: str, platform_id: int) -> None:
+def consume(state: str, nonce: str, platform_id: int, connection=None) -> None:
     """Mark a stored (state, nonce) pair used, atomically: of two concurrent launches with it, one wins."""
-    result = db.session.connection().execute(CONSUME, {"s": state, "n": nonce, "p": platform_id, "now": utcnow()})
+    connection = connection or db.session.connection()
+    result = connection.execute(CONSUME, {"s": state, "n": nonce, "p": platform_id, "now": utcnow()})
     if result.rowcount == 1:
         return
-    row = db.session.scalars(select(LaunchState).where(LaunchState.state == state)).first()
+    row = connection.execute(select(TABLE).where(TABLE.c.state == state)).first()
     if row is None:
         raise LaunchRefused("unknown_state", "state was never issued")
     if row.nonce != nonce:

@@ -1,6 +1,7 @@
 """What a validated launch records: the user, the course, the resource link and the user's role there."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from models import Course, CourseMembership, Pathway, ResourceLink, Role, User, db, utcnow
 
 from ..errors import LaunchRefused
+from . import launch_state
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -90,7 +92,10 @@ def _url(value) -> str | None:
     return value if isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) <= 1000 else None
 
 
-def _linked_pathway(custom: dict, course_id: int) -> int | None:
+PATHWAY_COURSE = select(Pathway.course_id).where(Pathway.id == bindparam("pathway_id"))
+
+
+def _linked_pathway(connection, custom: dict, course_id: int) -> int | None:
     """The pathway a placement opens (custom parameter from deep linking); refused if it is another course's
     (an activity copied to another course keeps its custom parameters)."""
     raw = custom.get("pathway_id")
@@ -100,13 +105,39 @@ def _linked_pathway(custom: dict, course_id: int) -> int | None:
         pathway_id = int(raw)
     except (TypeError, ValueError):
         raise LaunchRefused("pathway_not_in_course", f"pathway_id {raw!r}") from None
-    owner = db.session.scalar(select(Pathway.course_id).where(Pathway.id == pathway_id))
+    owner = connection.execute(PATHWAY_COURSE, {"pathway_id": pathway_id}).scalar()
     if owner != course_id:
         raise LaunchRefused("pathway_not_in_course", f"pathway {pathway_id} belongs to course {owner}")
     return pathway_id
 
 
-def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str, Any]) -> LaunchRecord:
+# Courses and resource links rarely change, yet every launch would rewrite them as they are. Each process
+# remembers for a few seconds the rows it has committed, and skips an upsert that would write the same values.
+# Removing a registration forgets them (platforms.forget_registrations).
+ROW_MEMO_SECONDS = 10
+_rows: dict[tuple, tuple[float, tuple, int]] = {}
+
+
+def _upsert_changed(connection, written: list, model, index_elements: tuple[str, ...], values: dict[str, Any],
+                    update_keys: tuple[str, ...]) -> int:
+    key = (model.__tablename__, *(values[name] for name in index_elements))
+    updates = tuple(values[name] for name in update_keys)
+    memo = _rows.get(key)
+    if memo and memo[0] > time.monotonic() and memo[1] == updates:
+        return memo[2]
+    row_id = _upsert(connection, model, index_elements, values, update_keys)
+    written.append((key, updates, row_id))
+    return row_id
+
+
+def forget_rows() -> None:
+    _rows.clear()
+
+
+def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str, Any],
+                  redemption: launch_state.Redemption) -> LaunchRecord:
+    """Spend the launch's state and record who launched from where, in one transaction of its own: a launch
+    refused on the way (a replay, a copied activity) leaves nothing behind."""
     context = _object(claims.get(LTI + "context"))
     if not context.get("id"):
         raise LaunchRefused("missing_context", "no context claim")
@@ -114,40 +145,44 @@ def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str,
     lis = _object(claims.get(LTI + "lis"))
     presentation = _object(claims.get(LTI + "launch_presentation"))
     locale = _text(presentation.get("locale"), 20)
-    connection = db.session.connection()
-    user_id = _upsert(connection, User, ("platform_id", "sub"), {
-        "platform_id": platform_id, "sub": _text(claims["sub"], 255),
-        "name": _text(claims.get("name"), 300), "given_name": _text(claims.get("given_name"), 200),
-        "family_name": _text(claims.get("family_name"), 200), "email": _text(claims.get("email"), 320),
-        "person_sourcedid": _text(lis.get("person_sourcedid"), 255),
-        "locale": locale, "created_at": now, "last_launch_at": now,
-    }, ("name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"))
-
     ags = _object(claims.get(AGS_ENDPOINT))
     nrps = _object(claims.get(NRPS))
-    course_id = _upsert(connection, Course, ("platform_id", "context_id"), {
-        "platform_id": platform_id, "deployment_id": deployment_pk, "context_id": _text(context["id"], 255),
-        "label": _text(context.get("label"), 255), "title": _text(context.get("title"), 500),
-        "memberships_url": _url(nrps.get("context_memberships_url")), "lineitems_url": _url(ags.get("lineitems")),
-        "created_at": now,
-    }, ("deployment_id", "label", "title", "memberships_url", "lineitems_url"))
-
-    link_id = None
     resource_link = _object(claims.get(LTI + "resource_link"))
     custom = _object(claims.get(LTI + "custom"))
-    pathway_id = _linked_pathway(custom, course_id)
-    if resource_link.get("id"):
-        link_id = _upsert(connection, ResourceLink, ("course_id", "resource_link_id"), {
-            "course_id": course_id, "resource_link_id": _text(resource_link["id"], 255),
-            "title": _text(resource_link.get("title"), 500),
-            "custom": custom, "lineitem_url": _url(ags.get("lineitem")), "pathway_id": pathway_id,
-            "created_at": now,
-        }, ("title", "custom", "lineitem_url", "pathway_id"))
-
     lti_roles = [role[:300] for role in claims.get(LTI + "roles") or [] if isinstance(role, str)][:50]
     role = map_role(lti_roles)
-    _upsert(connection, CourseMembership, ("user_id", "course_id"), {
-        "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
-    }, ("role", "lti_roles", "updated_at"))
+    written: list = []
+    with db.engine.begin() as connection:
+        launch_state.spend(connection, redemption)
+        user_id = _upsert(connection, User, ("platform_id", "sub"), {
+            "platform_id": platform_id, "sub": _text(claims["sub"], 255),
+            "name": _text(claims.get("name"), 300), "given_name": _text(claims.get("given_name"), 200),
+            "family_name": _text(claims.get("family_name"), 200), "email": _text(claims.get("email"), 320),
+            "person_sourcedid": _text(lis.get("person_sourcedid"), 255),
+            "locale": locale, "created_at": now, "last_launch_at": now,
+        }, ("name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"))
+        course_id = _upsert_changed(connection, written, Course, ("platform_id", "context_id"), {
+            "platform_id": platform_id, "deployment_id": deployment_pk, "context_id": _text(context["id"], 255),
+            "label": _text(context.get("label"), 255), "title": _text(context.get("title"), 500),
+            "memberships_url": _url(nrps.get("context_memberships_url")),
+            "lineitems_url": _url(ags.get("lineitems")), "created_at": now,
+        }, ("deployment_id", "label", "title", "memberships_url", "lineitems_url"))
+        pathway_id = _linked_pathway(connection, custom, course_id)
+        link_id = None
+        if resource_link.get("id"):
+            link_id = _upsert_changed(connection, written, ResourceLink, ("course_id", "resource_link_id"), {
+                "course_id": course_id, "resource_link_id": _text(resource_link["id"], 255),
+                "title": _text(resource_link.get("title"), 500),
+                "custom": custom, "lineitem_url": _url(ags.get("lineitem")), "pathway_id": pathway_id,
+                "created_at": now,
+            }, ("title", "custom", "lineitem_url", "pathway_id"))
+        _upsert(connection, CourseMembership, ("user_id", "course_id"), {
+            "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
+        }, ("role", "lti_roles", "updated_at"))
+    if len(_rows) > 10_000:
+        _rows.clear()
+    expires = time.monotonic() + ROW_MEMO_SECONDS
+    for key, updates, row_id in written:  # only once committed: a rolled-back row must not be skipped later
+        _rows[key] = (expires, updates, row_id)
     return LaunchRecord(user_id=user_id, course_id=course_id, resource_link_id=link_id, role=role, locale=locale,
                         pathway_id=pathway_id)

@@ -15,14 +15,15 @@ LIFETIME = 600
 
 
 def redeem(app, issued, *, nonce=None, platform_id=1, secret=SECRET, now=None):
+    """Verify, then spend in a transaction, as a launch does; returns "ok" or the reason code."""
     with app.app_context():
         try:
-            launch_state.redeem(secret, issued.state, issued.nonce if nonce is None else nonce, platform_id,
-                                LIFETIME, now=now)
-            db.session.commit()
+            redemption = launch_state.verify(secret, issued.state, issued.nonce if nonce is None else nonce,
+                                             platform_id, LIFETIME, now=now)
+            with db.engine.begin() as connection:
+                launch_state.spend(connection, redemption)
             return "ok"
         except LaunchRefused as error:
-            db.session.rollback()
             return error.code
 
 
@@ -41,7 +42,7 @@ def test_each_login_has_its_own_state_and_nonce():
     assert len(first.state) <= 100  # the launch_state.state column
 
 
-def test_a_tampered_state_is_unknown(app):
+def test_a_tampered_state_is_unknown():
     issued = launch_state.new_state(SECRET, 1)
     nonce, platform, issued_at, signature = issued.state.split(".")
     for forged in (f"{nonce}.2.{issued_at}.{signature}",            # another registration
@@ -49,8 +50,7 @@ def test_a_tampered_state_is_unknown(app):
                    f"{nonce}.{platform}.{issued_at}.{signature[:-2]}AA",
                    f"{nonce}.{platform}.{issued_at}", "state-made-up", ""):
         with pytest.raises(launch_state.UnsignedState):
-            with app.app_context():
-                launch_state.redeem(SECRET, forged, nonce, 1, LIFETIME)
+            launch_state.verify(SECRET, forged, nonce, 1, LIFETIME)
 
 
 def test_a_state_signed_with_another_key_is_unknown(app):
@@ -81,12 +81,24 @@ def test_a_nonce_is_single_use_even_under_another_state(app):
     """The nonce column is unique too: a second row with the same nonce is a replay."""
     issued = launch_state.new_state(SECRET, 1)
     assert redeem(app, issued) == "ok"
+    same_nonce = launch_state.IssuedState(
+        launch_state._signer(SECRET).sign(f"{issued.nonce}.1.{int(time.time()) - 1}").decode(), issued.nonce)
+    assert same_nonce.state != issued.state
+    assert redeem(app, same_nonce) == "replayed_launch"
+
+
+def test_a_state_stored_by_the_previous_release_is_spent_once(app):
     with app.app_context():
-        with pytest.raises(LaunchRefused) as refused:
-            launch_state.redeem(SECRET, launch_state._signer(SECRET).sign(
-                f"{issued.nonce}.1.{int(time.time())}").decode(), issued.nonce, 1, LIFETIME)
-        db.session.rollback()
-    assert refused.value.code == "replayed_launch"
+        launch_state.issue("state-stored", "nonce-stored", 1, LIFETIME)
+        db.session.commit()
+        for expected in (None, "replayed_launch"):
+            try:
+                with db.engine.begin() as connection:
+                    launch_state.spend(connection, launch_state.stored("state-stored", "nonce-stored", 1))
+                outcome = None
+            except LaunchRefused as error:
+                outcome = error.code
+            assert outcome == expected
 
 
 def test_concurrent_launches_with_one_state_redeem_it_once(app):
