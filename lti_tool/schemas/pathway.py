@@ -147,7 +147,11 @@ class SessionSchema(Schema):
 
 
 class SharedStepSchema(StepSchema):
-    """A step in a shared pathway definition: unlock rules refer to positions, not database ids."""
+    """A step in a shared pathway definition: unlock rules refer to positions, not database ids. A link to a
+    Moodle activity stays home: the other CPTS's course has its own activities."""
+
+    class Meta(StepSchema.Meta):
+        exclude = ("moodle_cmid",)
 
     unlock_after_position = fields.Integer(load_default=None, allow_none=True)
     unlock_after_step_id = fields.Integer(load_default=None, allow_none=True, load_only=True)

@@ -384,3 +384,36 @@ def test_connect_and_check_commands(app, platform, runner):
     assert "MISSING core_completion_get_activities_completion_status" in result.output
     result = runner.invoke(args=["lti", "moodle", "check", "--issuer", platform.issuer])
     assert result.exit_code == 1
+
+
+def test_score_rises_with_each_activity_done_in_moodle_up_to_full_marks(app, person, client, platform):
+    instructor = person("201")
+    token = _any_csrf(instructor.get("/instructor/").text)
+    response = instructor.post("/instructor/pathways", data={"csrf_token": token, "title": "E-learning Moodle"})
+    pathway_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    assert _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)").status_code == 303
+    assert _link(instructor, pathway_id, QUIZ, "Quiz (Moodle)").status_code == 303
+    activity_id = place_pathway(app, platform, pathway_id)
+    learner = _learner_with_profile(person, activity=str(activity_id))
+
+    def latest_score():
+        with app.app_context():
+            grades.deliver_once(app)
+            score = db.session.scalars(select(DemoScore).join(DemoLineItem).where(
+                DemoScore.user_id == "101", DemoLineItem.resource_id == f"pathway-{pathway_id}")
+                .order_by(DemoScore.timestamp.desc())).first()
+            db.session.remove()
+            return score
+
+    _demo_complete(client, H5P)
+    assert _refresh(learner, pathway_id)["changed"]
+    half = latest_score()
+    assert half.grading_progress == "Pending" and "(1/2 " in half.comment
+    _demo_complete(client, QUIZ)
+    _stale(app)
+    assert _refresh(learner, pathway_id)["changed"]
+    full = latest_score()
+    assert full.grading_progress == "FullyGraded" and full.score_given == 100
+    # The instructor's dashboard counts both steps done (its JSON twin, read here).
+    steps = instructor.get(f"/api/pathways/{pathway_id}/dashboard").get_json()["steps"]
+    assert [(row["title"], row["done"]) for row in steps] == [("Cas cliniques (Moodle)", 1), ("Quiz (Moodle)", 1)]
