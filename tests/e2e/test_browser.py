@@ -126,3 +126,28 @@ def test_phone_booking_roster_and_check_in(browser, app, platform, runner):
     facilitator.reload()
     row = facilitator.locator("li", has_text="Amélie Roux")
     assert row.locator("button[aria-pressed=true]").inner_text().strip() in ("Présent", "Présente", "En retard")
+
+
+def test_pathway_page_reads_moodle_in_the_background_and_shows_the_activity_done(page, app, person, client):
+    """The page shows at once; its script asks the tool to read Moodle, and reloads when something changed."""
+    from tests.functional.test_moodle_activities import H5P, _demo_complete, _link
+    from tests.functional.test_pathways_flow import build_pathway
+
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    assert _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)").status_code == 303
+    launch_from_demo(page, "101")
+    fill_profile(page)
+    page.goto(f"/learner/pathways/{pathway_id}")
+    status = page.locator("#moodle-sync-status")
+    status.get_by_text("lues le").wait_for(timeout=10000)  # read, nothing done yet
+    step = page.locator("li", has_text="Cas cliniques (Moodle)")
+    assert "À faire" in step.inner_text()
+    _demo_complete(client, H5P)
+    app.config["MOODLE_LEARNER_FRESH_SECONDS"] = 0
+    try:
+        page.reload()
+        step.get_by_text("Terminé").wait_for(timeout=10000)  # the script's reload after Moodle's answer
+    finally:
+        app.config["MOODLE_LEARNER_FRESH_SECONDS"] = 120
+    assert "Dans Moodle" in step.inner_text()
