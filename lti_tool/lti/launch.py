@@ -29,6 +29,11 @@ SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", DEEP_LINKING)
 STATE_PREFIX = "state-"
 
 
+def state_keys() -> tuple[str, ...]:
+    """The keys that sign states: the session's, with its fallbacks while a key is being rotated."""
+    return (*(current_app.config.get("SECRET_KEY_FALLBACKS") or ()), current_app.config["SECRET_KEY"])
+
+
 class LaunchStateSession(FlaskSessionService):
     """Nothing in the per-browser session: the nonce travels signed in the state, and is redeemed once by the
     launch (ToolMessageLaunch.validate_nonce)."""
@@ -50,7 +55,7 @@ class ToolOIDCLogin(FlaskOIDCLogin):
 
     def _get_uuid(self) -> str:
         # pylti1p3 calls this once per login, for the state, just before it asks for the nonce.
-        self._issued = launch_state.new_state(current_app.config["SECRET_KEY"], self.tool_conf.platform.id)
+        self._issued = launch_state.new_state(state_keys(), self.tool_conf.platform.id)
         return self._issued.state
 
     def _generate_nonce(self) -> str:
@@ -214,7 +219,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         try:
             self.redemption = launch_state.verify(
-                current_app.config["SECRET_KEY"], state.removeprefix(STATE_PREFIX), nonce,
+                state_keys(), state.removeprefix(STATE_PREFIX), nonce,
                 self.tool_conf.platform.id, current_app.config["LTI_STATE_LIFETIME_SECONDS"])
         except launch_state.UnsignedState:
             self.redemption = launch_state.stored(state, nonce, self.tool_conf.platform.id)  # previous release

@@ -34,12 +34,17 @@ class IssuedState:
     nonce: str
 
 
+SecretKeys = str | tuple[str, ...]  # one key, or older keys then the current one (Flask's SECRET_KEY_FALLBACKS)
+
+
 @lru_cache(maxsize=4)
-def _signer(secret_key: str) -> Signer:
-    return Signer(secret_key, salt=SALT, key_derivation="hmac", digest_method=hashlib.sha256)
+def _signer(secret_key: SecretKeys) -> Signer:
+    # Signs with the last key, accepts any of them: a key rotation loses no launch in flight.
+    keys = list(secret_key) if isinstance(secret_key, tuple) else secret_key
+    return Signer(keys, salt=SALT, key_derivation="hmac", digest_method=hashlib.sha256)
 
 
-def new_state(secret_key: str, platform_id: int, *, now: float | None = None) -> IssuedState:
+def new_state(secret_key: SecretKeys, platform_id: int, *, now: float | None = None) -> IssuedState:
     """A fresh nonce and the signed state that carries it, for the registration `platform_id`."""
     nonce = secrets.token_urlsafe(16)
     issued_at = int(time.time() if now is None else now)
@@ -64,7 +69,7 @@ class UnsignedState(LaunchRefused):
         super().__init__("unknown_state", "state was never issued")
 
 
-def verify(secret_key: str, state: str, nonce: str, platform_id: int, lifetime_seconds: int, *,
+def verify(secret_key: SecretKeys, state: str, nonce: str, platform_id: int, lifetime_seconds: int, *,
            now: float | None = None) -> Redemption:
     """Check, without the database, that the tool signed `state` for this registration, with this nonce, and
     that it has not expired."""

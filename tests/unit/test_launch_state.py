@@ -128,3 +128,11 @@ def test_expired_rows_are_purged(app, monkeypatch):
     assert redeem(app, launch_state.new_state(SECRET, 1)) == "ok"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LaunchState)) == 1
+
+
+def test_a_state_signed_before_a_key_rotation_is_still_accepted(app):
+    before = launch_state.new_state("old-key", 1)
+    assert redeem(app, before, secret=("old-key", SECRET)) == "ok"  # the old key is now a fallback
+    after = launch_state.new_state(("old-key", SECRET), 1)
+    assert redeem(app, after, secret=SECRET) == "ok"  # new states are signed with the current key
+    assert redeem(app, launch_state.new_state("old-key", 1), secret=SECRET) == "unknown_state"
