@@ -77,3 +77,5 @@ class MoodleLearnerSync(Base):
     error_code: Mapped[str] = mapped_column(String(50), default="")
     # What Moodle said last, by cmid: {"state": 0-3, "time": epoch or 0, "seconds": SCORM time or null}.
     states: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Steps an instructor declared not done although Moodle says done: the sync leaves them so.
+    withdrawn_step_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

@@ -545,8 +545,9 @@ def moodle_sync():
     from flask import jsonify
 
     offset = request.form.get("offset", "0")
-    report, next_offset = moodle.sync_batch(_course(), int(offset) if offset.isdigit() else 0)
-    body = {"done": min(report.total, (int(offset) if offset.isdigit() else 0) + report.synced + report.skipped),
+    offset = int(offset) if offset.isascii() and offset.isdigit() else 0
+    report, next_offset = moodle.sync_batch(_course(), offset)
+    body = {"done": min(report.total, offset + report.synced + report.skipped),
             "total": report.total, "changed": report.changed, "next": next_offset}
     if report.error is not None:
         body["error"] = {"code": report.error.code, "detail": report.error.detail,

@@ -86,7 +86,8 @@ def moodle_refresh():
     changed, state = moodle.refresh_learner(launch.user, launch.course)
     if not wants_json():  # the no-script button of the page
         pathway_id = request.form.get("pathway_id", "")
-        return redirect(url_for("learner.pathway", pathway_id=int(pathway_id)) if pathway_id.isdigit()
+        return redirect(url_for("learner.pathway", pathway_id=int(pathway_id))
+                        if pathway_id.isascii() and pathway_id.isdigit()
                         else url_for("learner.home"), code=303)
     return jsonify(changed=changed, linked=state.linked, error=state.error_code or None,
                    synced_at=state.synced_at.isoformat() if state.synced_at else None,
@@ -123,6 +124,8 @@ def heartbeat(step_id: int):
     _, found, enrolment = _step_and_enrolment(step_id)
     if found.kind != StepKind.MODULE:
         raise NotFound()
+    if found.moodle_cmid is not None:  # Moodle's own time counts there, not the tool's page
+        raise Refused("completed_in_moodle")
     seconds = completion.heartbeat(enrolment, found)
     return jsonify(seconds=seconds, minimum_seconds=found.minimum_minutes * 60)
 

@@ -55,7 +55,7 @@ class StepSchema(Schema):
     embed = fields.Boolean(load_default=False)
     questionnaire_role = fields.String(load_default="", validate=validate.OneOf(["", "pre", "post"]))
     questions = fields.List(fields.Nested(QuestionSchema), load_default=list)
-    moodle_cmid = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    moodle_cmid = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
 
     @pre_load
     def blanks(self, data, **kwargs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from models import ActivityInterval, Enrolment, Step, StepCompletion, db, utcnow
 
@@ -30,9 +30,16 @@ def completions(enrolment: Enrolment) -> dict[int, StepCompletion]:
         select(StepCompletion).where(StepCompletion.enrolment_id == enrolment.id))}
 
 
+# On a step linked to a Moodle activity only Moodle's time counts: time the tool logged on it before the link
+# (the same content, embedded) must not be added to Moodle's total. Needs ActivityInterval joined with Step.
+COUNTED_TIME = or_(Step.moodle_cmid.is_(None), ActivityInterval.source == "moodle")
+
+
 def minutes_by_step(enrolment: Enrolment) -> dict[int, float]:
-    rows = db.session.execute(select(ActivityInterval.step_id, func.sum(ActivityInterval.seconds)).where(
-        ActivityInterval.enrolment_id == enrolment.id).group_by(ActivityInterval.step_id))
+    rows = db.session.execute(select(ActivityInterval.step_id, func.sum(ActivityInterval.seconds))
+                              .join(Step, Step.id == ActivityInterval.step_id)
+                              .where(ActivityInterval.enrolment_id == enrolment.id, COUNTED_TIME)
+                              .group_by(ActivityInterval.step_id))
     return {step_id: (seconds or 0) / 60 for step_id, seconds in rows}
 
 
@@ -87,6 +94,10 @@ def record_completion(enrolment: Enrolment, step: Step, *, source: str, score: f
         db.session.add(completion)
     completion.score, completion.source, completion.reason = score, source, reason
     completion.recorded_by_user_id, completion.completed_at = by_user_id, utcnow()
+    if step.moodle_cmid is not None and source == "instructor":
+        from . import moodle
+
+        moodle.remember_withdrawal(enrolment, step, withdrawn=False)
     db.session.flush()
     recompute(enrolment)
     return completion
@@ -95,6 +106,10 @@ def record_completion(enrolment: Enrolment, step: Step, *, source: str, score: f
 def withdraw_completion(enrolment: Enrolment, step: Step) -> None:
     completion = db.session.scalars(select(StepCompletion).where(
         StepCompletion.enrolment_id == enrolment.id, StepCompletion.step_id == step.id)).first()
+    if step.moodle_cmid is not None:  # else the next Moodle sync would give it back
+        from . import moodle
+
+        moodle.remember_withdrawal(enrolment, step, withdrawn=True)
     if completion is not None:
         db.session.delete(completion)
         db.session.flush()

@@ -13,6 +13,7 @@ from models import (ActivityInterval, AttendanceStatus, DpcProgramme, DpcValidat
 
 from ..errors import Refused
 from . import grades, professions
+from .completion import COUNTED_TIME
 
 ATTENDED = ("present", "late")
 
@@ -73,7 +74,7 @@ def evaluate(enrolment: Enrolment, programme: DpcProgramme, participant_count: i
         unmet.append("half_days")
     seconds = db.session.scalar(
         select(func.coalesce(func.sum(ActivityInterval.seconds), 0)).join(Step, Step.id == ActivityInterval.step_id)
-        .where(ActivityInterval.enrolment_id == enrolment.id, Step.kind == StepKind.MODULE))
+        .where(ActivityInterval.enrolment_id == enrolment.id, Step.kind == StepKind.MODULE, COUNTED_TIME))
     if seconds // 60 < programme.required_online_minutes:
         unmet.append("online_minutes")
     roles = set(db.session.scalars(
@@ -177,7 +178,8 @@ def hours(enrolment: Enrolment) -> tuple[float, float]:
                                          .where(AttendanceStatus.user_id == enrolment.user_id)):
         seconds_in_person += (end - start).total_seconds()
     online = db.session.scalar(select(func.coalesce(func.sum(ActivityInterval.seconds), 0))
-                               .where(ActivityInterval.enrolment_id == enrolment.id))
+                               .join(Step, Step.id == ActivityInterval.step_id)
+                               .where(ActivityInterval.enrolment_id == enrolment.id, COUNTED_TIME))
     return round(seconds_in_person / 3600, 1), round(online / 3600, 1)
 
 

@@ -59,8 +59,9 @@ def save_connection(platform: Platform, *, token: str, rest_url_override: str = 
     if token and (len(token) > 200 or any(char.isspace() for char in token)):
         errors["token"] = "a Moodle token is one word of letters and digits"
     connection = connection_for(platform.id)
-    if connection is None and not token:
-        errors["token"] = "required"
+    if not token and (connection is None or rest_url_override != connection.rest_url):
+        # The stored token is only ever sent where it was given for.
+        errors["token"] = "required" if connection is None else "give the token again with a new address"
     if errors:
         raise InvalidInput(errors)
     if connection is None:
@@ -125,9 +126,12 @@ def check_connection(platform: Platform) -> ConnectionCheck:
         client = client_for(platform, connection)
         info = client.call(SITE_INFO)
     except MoodleError as error:
-        if connection is not None:
+        if connection is not None:  # not `checked_at`: a failed check says nothing of the functions allowed
             _record_error(connection, error)
-            connection.checked_at = utcnow()
+        return ConnectionCheck(ok=False, error=error)
+    if not isinstance(info, dict):
+        error = MoodleError("bad_answer", "site information is not an object", SITE_INFO)
+        _record_error(connection, error)
         return ConnectionCheck(ok=False, error=error)
     allowed = {str(item.get("name")) for item in info.get("functions") or [] if isinstance(item, dict)}
     functions = [(name, name in allowed, True) for name in REQUIRED_FUNCTIONS] + \
@@ -193,16 +197,14 @@ def _store_contents(course: Course, sections) -> list[MoodleActivity]:
         if not isinstance(section, dict):
             continue
         for module in section.get("modules") or []:
-            if not isinstance(module, dict) or not str(module.get("id", "")).isdigit():
+            if not isinstance(module, dict) or not isinstance(module.get("id"), int) \
+                    or not 0 < module["id"] <= MAX_ID:
                 continue
             position += 1
             cmid = int(module["id"])
             seen.add(cmid)
-            activity = known.get(cmid)
-            if activity is None:
-                activity = MoodleActivity(course_id=course.id, cmid=cmid)
-                db.session.add(activity)
-                known[cmid] = activity
+            activity = known.get(cmid) or _new_activity(course.id, cmid)
+            known[cmid] = activity
             activity.modname = str(module.get("modname") or "")[:50]
             activity.instance = int(module.get("instance") or 0)
             activity.name = str(module.get("name") or "")[:500]
@@ -210,7 +212,8 @@ def _store_contents(course: Course, sections) -> list[MoodleActivity]:
             activity.section_name = str(section.get("name") or "")[:500]
             activity.position = position
             activity.tracking = int(module.get("completion") or 0)
-            activity.url = str(module.get("url") or "")[:1000]
+            url = str(module.get("url") or "")
+            activity.url = url[:1000] if url.startswith(("https://", "http://")) else ""  # it becomes a link
             activity.visible = bool(module.get("visible", 1))
             activity.fetched_at, activity.deleted_at = now, None
     for cmid, activity in known.items():
@@ -234,6 +237,21 @@ def activity(course_id: int, cmid: int | None) -> MoodleActivity | None:
         return None
     return db.session.scalars(select(MoodleActivity).where(MoodleActivity.course_id == course_id,
                                                            MoodleActivity.cmid == cmid)).first()
+
+
+MAX_ID = 2**31 - 1  # Moodle's ids are bigint, ours integer: larger ones would not fit
+
+
+def _new_activity(course_id: int, cmid: int) -> MoodleActivity:
+    """Two first readings of the course at once: one inserts, the other finds its row."""
+    try:
+        with db.session.begin_nested():
+            activity = MoodleActivity(course_id=course_id, cmid=cmid, modname="", name="", fetched_at=utcnow())
+            db.session.add(activity)
+    except IntegrityError:
+        activity = db.session.scalars(select(MoodleActivity).where(MoodleActivity.course_id == course_id,
+                                                                   MoodleActivity.cmid == cmid)).one()
+    return activity
 
 
 @dataclass
@@ -330,10 +348,25 @@ def fetch_states(client: MoodleClient, plan_: SyncPlan, sub: str) -> dict[str, d
             states[str(int(status["cmid"]))] = {"state": int(status.get("state") or 0),
                                                 "time": int(status.get("timecompleted") or 0), "seconds": None}
     for cmid, scoes in plan_.scorm_scoes.items():
-        seconds = sum(tracks_total_seconds(client.call(SCORM_TRACKS, scoid=scoid, userid=int(sub), attempt=0))
-                      for scoid in scoes)
+        try:
+            seconds = sum(_sco_seconds(client, scoid, int(sub)) for scoid in scoes)
+        except MoodleError as error:
+            if error.code in ("unavailable", "invalid_token", "bad_answer"):
+                raise
+            continue  # the time is optional: a refusal of the SCORM reports never holds back the completions
         states.setdefault(str(cmid), {"state": 0, "time": 0, "seconds": None})["seconds"] = seconds
     return states
+
+
+def _sco_seconds(client: MoodleClient, scoid: int, userid: int) -> int:
+    """Time of every attempt: `attempt=0` answers the last one and says its number; earlier ones are asked
+    only when there are some."""
+    last = client.call(SCORM_TRACKS, scoid=scoid, userid=userid, attempt=0)
+    total = tracks_total_seconds(last)
+    attempts = int(((last or {}).get("data") or {}).get("attempt") or 1)
+    for attempt in range(1, min(attempts, 50)):
+        total += tracks_total_seconds(client.call(SCORM_TRACKS, scoid=scoid, userid=userid, attempt=attempt))
+    return total
 
 
 # -- applying (database) -----------------------------------------------------------------------------------------
@@ -353,10 +386,10 @@ def apply_states(course: Course, user_id: int, states: dict[str, dict], steps: l
     now = now or utcnow()
     mirror = _mirror(course.id, user_id)
     merged = {**(mirror.states or {}), **states}
-    same_answer = mirror.synced_at is not None and merged == (mirror.states or {})
-    mirror.states, mirror.synced_at, mirror.attempted_at, mirror.error_code = merged, now, now, ""
-    if same_answer and not _needs_apply(user_id, steps, merged):
-        return False
+    if merged != mirror.states:
+        mirror.states = merged
+    mirror.synced_at, mirror.attempted_at, mirror.error_code = now, now, ""
+    withdrawn = set(mirror.withdrawn_step_ids or [])
     changed = False
     by_pathway: dict[int, list[Step]] = {}
     for step in steps:
@@ -366,31 +399,20 @@ def apply_states(course: Course, user_id: int, states: dict[str, dict], steps: l
         enrolment = db.session.scalars(select(Enrolment).where(Enrolment.pathway_id == pathway_id,
                                                                Enrolment.user_id == user_id)).first()
         if enrolment is None:
-            if not any(merged.get(str(step.moodle_cmid), {}).get("state") in DONE_STATES for step in pathway_steps):
-                continue  # nothing done yet: the learner is enrolled when they open the pathway
+            pathway = db.session.get(Pathway, pathway_id)
+            if not pathway.published or not any(
+                    merged.get(str(step.moodle_cmid), {}).get("state") in DONE_STATES for step in pathway_steps):
+                continue  # nothing done yet (or a draft): the learner is enrolled when they open the pathway
             user = user or db.session.get(User, user_id)
-            enrolment = pathways.enrol(db.session.get(Pathway, pathway_id), user)
-        if _apply_to_enrolment(enrolment, pathway_steps, merged):
+            enrolment = pathways.enrol(pathway, user)
+        if _apply_to_enrolment(enrolment, pathway_steps, merged, withdrawn):
             completion.recompute(enrolment)
             changed = True
     return changed
 
 
-def _needs_apply(user_id: int, steps: list[Step], states: dict[str, dict]) -> bool:
-    """Same answer as last time: work is needed only if a step was linked or relinked since."""
-    done = {row.step_id: row.source for row in db.session.execute(
-        select(StepCompletion.step_id, StepCompletion.source).join(Enrolment).where(
-            Enrolment.user_id == user_id, StepCompletion.step_id.in_([s.id for s in steps])))}
-    for step in steps:
-        state = states.get(str(step.moodle_cmid))
-        if state is None:
-            continue
-        if (state["state"] in DONE_STATES) != (step.id in done) and done.get(step.id, MOODLE) == MOODLE:
-            return True
-    return False
-
-
-def _apply_to_enrolment(enrolment: Enrolment, steps: list[Step], states: dict[str, dict]) -> bool:
+def _apply_to_enrolment(enrolment: Enrolment, steps: list[Step], states: dict[str, dict],
+                        withdrawn: set[int]) -> bool:
     changed = False
     existing = {c.step_id: c for c in db.session.scalars(select(StepCompletion).where(
         StepCompletion.enrolment_id == enrolment.id, StepCompletion.step_id.in_([s.id for s in steps])))}
@@ -399,7 +421,7 @@ def _apply_to_enrolment(enrolment: Enrolment, steps: list[Step], states: dict[st
         if state is None:
             continue
         done, completion = state["state"] in DONE_STATES, existing.get(step.id)
-        if done and completion is None:
+        if done and completion is None and step.id not in withdrawn:
             db.session.add(StepCompletion(enrolment_id=enrolment.id, step_id=step.id, source=MOODLE, score=100.0,
                                           completed_at=_epoch(state["time"]) or utcnow()))
             changed = True
@@ -425,7 +447,7 @@ def _record_moodle_time(enrolment: Enrolment, step: Step, seconds: int) -> bool:
         interval = ActivityInterval(enrolment_id=enrolment.id, step_id=step.id, source=MOODLE, seconds=0,
                                     started_at=now - timedelta(seconds=seconds), ended_at=now)
         db.session.add(interval)
-    if interval.seconds == seconds:
+    if seconds <= interval.seconds:  # logged time never shrinks (Moodle may forget an attempt; DPC proof stays)
         return False
     interval.seconds, interval.ended_at = seconds, now
     interval.started_at = min(interval.started_at, now - timedelta(seconds=seconds))
@@ -439,11 +461,19 @@ def _mirror(course_id: int, user_id: int) -> MoodleLearnerSync:
         try:
             with db.session.begin_nested():
                 mirror = MoodleLearnerSync(course_id=course_id, user_id=user_id, attempted_at=utcnow(), states={},
-                                           error_code="")
+                                           error_code="", withdrawn_step_ids=[])
                 db.session.add(mirror)
         except IntegrityError:
             mirror = db.session.get(MoodleLearnerSync, (course_id, user_id), populate_existing=True)
     return mirror
+
+
+def remember_withdrawal(enrolment: Enrolment, step: Step, *, withdrawn: bool) -> None:
+    """An instructor's decision on a Moodle-linked step outlives the next sync."""
+    mirror = _mirror(enrolment.pathway.course_id, enrolment.user_id)
+    ids = set(mirror.withdrawn_step_ids or [])
+    ids = ids | {step.id} if withdrawn else ids - {step.id}
+    mirror.withdrawn_step_ids = sorted(ids)
 
 
 def _record_learner_failure(course_id: int, user_id: int, error: MoodleError) -> None:
@@ -629,7 +659,8 @@ def refresh_learner(user: User, course: Course) -> tuple[bool, LearnerState]:
     record = db.session.get(MoodleCourseSync, course.id)
     contents_stale = record is None or record.contents_fetched_at is None or \
         utcnow() - record.contents_fetched_at > timedelta(seconds=current_app.config["MOODLE_CONTENTS_FRESH_SECONDS"])
-    report = sync_learners(course, [(user.id, user.sub)], threads=1, refresh_contents=contents_stale)
+    report = sync_learners(course, [(user.id, user.sub)], threads=1, refresh_contents=contents_stale,
+                           complete_pass=False)
     if report.error is not None and report.synced == 0:
         _record_learner_failure(course.id, user.id, report.error)
     return bool(report.changed), learner_state(user.id, course)

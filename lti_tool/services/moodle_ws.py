@@ -33,8 +33,8 @@ ERROR_CODES = {
     "nottracked": "not_tracked", "usernotenroled": "not_tracked", "notenroled": "not_tracked",
 }
 # Failures that concern the whole connection: a sync stops at the first one instead of repeating it.
-FATAL_CODES = {"invalid_token", "function_not_allowed", "unavailable", "bad_answer", "not_connected",
-               "token_unreadable"}
+FATAL_CODES = {"invalid_token", "function_not_allowed", "no_permission", "unavailable", "bad_answer", "moodle_error",
+               "not_connected", "token_unreadable"}
 
 
 class MoodleError(RuntimeError):

@@ -89,7 +89,9 @@ def _link_moodle_activity(pathway: Pathway, step: Step, cmid: int | None) -> Non
         return
     if cmid is not None:
         found = moodle.validate_link(pathway.course_id, cmid)
-        step.content_url = step.content_url or found.url
+        previous = moodle.activity(pathway.course_id, step.moodle_cmid)
+        if not step.content_url or (previous is not None and step.content_url == previous.url):
+            step.content_url = found.url  # the old activity's address would open the wrong activity
     step.moodle_cmid = cmid
     db.session.execute(update(MoodleLearnerSync).where(MoodleLearnerSync.course_id == pathway.course_id)
                        .values(synced_at=None))

@@ -1,7 +1,7 @@
 """Secrets stored in the database (Moodle web service tokens) are encrypted with Fernet (AES + HMAC).
 
 Keys come from DATA_ENCRYPTION_KEYS (newest first, so older ciphertexts stay readable after a rotation), or,
-when unset, from a key derived from SECRET_KEY — which must then be kept stable.
+when unset, from keys derived from SECRET_KEY and SECRET_KEY_FALLBACKS (so the key can be rotated).
 """
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ def _box() -> MultiFernet:
     configured = current_app.config.get("DATA_ENCRYPTION_KEYS")
     if configured:
         return MultiFernet([Fernet(key.strip()) for key in configured.split(",") if key.strip()])
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"parcours-hybrides:data-encryption") \
-        .derive(current_app.config["SECRET_KEY"].encode())
-    return MultiFernet([Fernet(base64.urlsafe_b64encode(derived))])
+    # The current SECRET_KEY first, then SECRET_KEY_FALLBACKS: rotating it keeps stored secrets readable.
+    secrets = [current_app.config["SECRET_KEY"], *reversed(current_app.config.get("SECRET_KEY_FALLBACKS") or [])]
+    return MultiFernet([Fernet(base64.urlsafe_b64encode(
+        HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"parcours-hybrides:data-encryption")
+        .derive(secret.encode()))) for secret in secrets])
 
 
 def encrypt(plaintext: str) -> str:

@@ -81,6 +81,7 @@ def upgrade():
     sa.Column('attempted_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('error_code', sa.String(length=50), nullable=False),
     sa.Column('states', sa.JSON(), nullable=False),
+    sa.Column('withdrawn_step_ids', sa.JSON(), nullable=False),
     sa.ForeignKeyConstraint(['course_id'], ['course.id'], name=op.f('fk_moodle_learner_sync_course_id_course'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['user_account.id'], name=op.f('fk_moodle_learner_sync_user_id_user_account'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('course_id', 'user_id', name=op.f('pk_moodle_learner_sync'))

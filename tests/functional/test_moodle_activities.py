@@ -417,3 +417,122 @@ def test_score_rises_with_each_activity_done_in_moodle_up_to_full_marks(app, per
     # The instructor's dashboard counts both steps done (its JSON twin, read here).
     steps = instructor.get(f"/api/pathways/{pathway_id}/dashboard").get_json()["steps"]
     assert [(row["title"], row["done"]) for row in steps] == [("Cas cliniques (Moodle)", 1), ("Quiz (Moodle)", 1)]
+
+
+# -- regressions found in review -------------------------------------------------------------------------------
+def _step_id(app, cmid):
+    with app.app_context():
+        return db.session.scalars(select(Step.id).where(Step.moodle_cmid == cmid)).one()
+
+
+def test_scorm_time_read_before_the_first_visit_is_recorded_once_enrolled(app, person, client, runner):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    _link(instructor, pathway_id, SCORM, "E-learning SCORM")
+    learner = _learner_with_profile(person)  # a course member who has not opened the pathway yet
+    _demo_complete(client, SCORM, action="scorm10")
+    assert runner.invoke(args=["lti", "moodle", "sync", "--course", "11"]).exit_code == 0
+    learner.get(f"/learner/pathways/{pathway_id}")  # enrolled now; Moodle's answer has not changed since
+    _stale(app)
+    _refresh(learner, pathway_id)
+    with app.app_context():
+        assert db.session.scalars(select(ActivityInterval.seconds).where(ActivityInterval.source == "moodle")).one() == 600
+
+
+def test_an_instructor_withdrawal_outlives_the_next_sync(app, person, client):
+    instructor, learner, pathway_id = _linked_and_done(app, person, client)
+    with app.app_context():
+        enrolment_id = db.session.scalars(select(Enrolment.id).join(User).where(User.sub == "101")).one()
+    page = f"/instructor/pathways/{pathway_id}/learners/{enrolment_id}"
+    response = post(instructor, page, {"step_id": str(_step_id(app, H5P)), "action": "withdraw",
+                                       "reason": "Activité faite par un collègue"}, page=page)
+    assert response.status_code == 303
+    _refresh(learner, pathway_id)
+    assert _completion(app, "101", "Cas cliniques (Moodle)") is None
+    response = post(instructor, page, {"step_id": str(_step_id(app, H5P)), "action": "complete",
+                                       "reason": "Vérifié avec elle"}, page=page)
+    assert _completion(app, "101", "Cas cliniques (Moodle)").source == "instructor"
+
+
+def test_relinking_a_step_opens_the_new_activity(app, person):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    _link(instructor, pathway_id, H5P, "Activité Moodle")
+    step_id = _step_id(app, H5P)
+    with app.app_context():
+        old_url = db.session.get(Step, step_id).content_url
+    assert old_url.endswith(f"id={H5P}")
+    response = post(instructor, f"/instructor/steps/{step_id}", {
+        "kind": "module", "title": "Activité Moodle", "module_source": "moodle", "moodle_cmid": str(QUIZ),
+        "content_url": old_url, "weight": "1"}, page=f"/instructor/steps/{step_id}")
+    assert response.status_code == 303, response.text
+    with app.app_context():
+        assert db.session.get(Step, step_id).content_url.endswith(f"id={QUIZ}")
+
+
+def test_a_learner_refresh_is_not_a_complete_reading_of_the_course(app, person, client):
+    from models import MoodleCourseSync
+
+    _linked_and_done(app, person, client)
+    with app.app_context():
+        record = db.session.scalars(select(MoodleCourseSync)).one()
+        assert record.synced_at is None and record.learners_synced == 0
+
+
+def test_a_failed_check_does_not_turn_scorm_time_off(app, person, client):
+    admin = person("2")
+    client.post("/demo/moodle-a/outage", data={"down": "1"})
+    try:
+        html = _admin_page(admin)
+        admin.post(f"/admin/platforms/{_platform_id(app)}/moodle/check", data={"csrf_token": _any_csrf(html)})
+    finally:
+        client.post("/demo/moodle-a/outage", data={"down": "0"})
+    with app.app_context():
+        connection = db.session.scalars(select(MoodleConnection)).one()
+        assert connection.checked_at is None and connection.last_error_code == "unavailable"
+
+
+def test_no_heartbeat_time_on_a_moodle_linked_step(app, person):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    learner = _learner_with_profile(person)
+    html = learner.get(f"/learner/pathways/{pathway_id}").text
+    response = learner.post(f"/learner/steps/{_step_id(app, H5P)}/heartbeat", headers={"X-CSRFToken": _any_csrf(html)})
+    assert response.status_code == 409
+
+
+def test_odd_numbers_in_forms_are_not_500s(app, person):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    token = _any_csrf(instructor.get("/instructor/").text)
+    response = instructor.post("/instructor/moodle/sync", data={"offset": "²"},
+                               headers={"X-CSRFToken": token, "Accept": "application/json"})
+    assert response.status_code == 200
+    assert _link(instructor, pathway_id, 2**40, "Trop grand").status_code == 422
+    learner = _learner_with_profile(person)
+    html = learner.get(f"/learner/pathways/{pathway_id}").text
+    response = learner.post("/learner/moodle/refresh", data={"csrf_token": _any_csrf(html), "pathway_id": "²"})
+    assert response.status_code == 303
+
+
+def test_the_sync_does_not_enrol_learners_into_a_draft_pathway(app, person, client, runner):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    assert post(instructor, f"/instructor/pathways/{pathway_id}", {"title": "Brouillon"},
+                page=f"/instructor/pathways/{pathway_id}").status_code == 303  # unchecked: unpublished
+    person("103")
+    _demo_complete(client, H5P, user="103")
+    assert runner.invoke(args=["lti", "moodle", "sync"]).exit_code == 0
+    with app.app_context():
+        assert db.session.scalars(select(Enrolment).where(Enrolment.pathway_id == pathway_id)).first() is None
+
+
+def test_a_new_address_needs_the_token_again(app, person):
+    admin = person("2")
+    response = _set_token(app, admin, "", rest_url="https://elsewhere.example.org/webservice/rest/server.php")
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalars(select(MoodleConnection.rest_url)).one() == ""

@@ -41,6 +41,12 @@ def moodle_like():
     @Request.application
     def application(request):
         received.append(request.form.to_dict(flat=False))
+        if request.path == "/scorm_refused":  # completion allowed, SCORM reports not
+            function = request.form["wsfunction"]
+            body = ({"statuses": [{"cmid": 511, "state": 1, "timecompleted": 1790000000}], "warnings": []}
+                    if function == "core_completion_get_activities_completion_status" else
+                    {"exception": "required_capability_exception", "errorcode": "nopermissions", "message": "no"})
+            return Response(json.dumps(body), mimetype="application/json")
         status, mimetype, body = ANSWERS[request.path.strip("/")]
         return Response(body, status=status, mimetype=mimetype)
 
@@ -75,7 +81,8 @@ def test_moodle_failures_become_codes_the_pages_explain(moodle_like, answer, cod
         MoodleClient(f"{base}/{answer}", "t").call("core_webservice_get_site_info")
     assert raised.value.code == code
     assert raised.value.function == "core_webservice_get_site_info"
-    assert raised.value.fatal is (code in ("invalid_token", "function_not_allowed", "unavailable", "bad_answer"))
+    # Every one of these concerns the whole connection: a sync stops instead of repeating it per learner.
+    assert raised.value.fatal
 
 
 def test_nobody_listening_is_unavailable():
@@ -127,3 +134,26 @@ def test_a_shared_pathway_leaves_moodle_links_at_home():
     data = SharedPathwaySchema().load({"title": "P", "steps": [
         {"kind": "module", "title": "SCORM", "moodle_cmid": 511}]})
     assert "moodle_cmid" not in data["steps"][0]
+
+
+def test_a_refused_scorm_report_never_holds_back_the_completions(moodle_like):
+    from lti_tool.services.moodle import SyncPlan, fetch_states
+
+    base, _ = moodle_like
+    plan = SyncPlan(moodle_course_id=11, cmids=frozenset({511, 512}), scorm_scoes={511: (4101,)})
+    states = fetch_states(MoodleClient(f"{base}/scorm_refused", "t"), plan, "101")
+    assert states == {"511": {"state": 1, "time": 1790000000, "seconds": None}}
+
+
+def test_rotating_the_secret_key_keeps_stored_tokens_readable(app):
+    with app.test_request_context():
+        written = secrets_box.encrypt("token-before-rotation")
+        old = app.config["SECRET_KEY"]
+        app.config.update(SECRET_KEY="a-brand-new-secret", SECRET_KEY_FALLBACKS=[old])
+        try:
+            assert secrets_box.decrypt(written) == "token-before-rotation"
+            app.config["SECRET_KEY_FALLBACKS"] = []
+            with pytest.raises(secrets_box.InvalidToken):
+                secrets_box.decrypt(written)
+        finally:
+            app.config.update(SECRET_KEY=old, SECRET_KEY_FALLBACKS=[])
