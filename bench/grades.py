@@ -11,27 +11,16 @@ with the outbox: a score missing there is lost, a score received twice is duplic
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from bench._stack import FLASK, demo_stack, wait_for_port  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -43,32 +32,8 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=int, default=600)
     args = parser.parse_args(argv)
 
-    instance = Path(tempfile.mkdtemp(prefix="bench-grades-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    schema = None
-    if args.database_url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        raw = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        admin = create_engine(raw)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{raw}{'&' if '?' in raw else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{instance}/bench.sqlite"
-    env = dict(os.environ, DATABASE_URL=url, LTI_TOOL_INSTANCE_PATH=str(instance), DEMO_PLATFORM="1",
-               LTI_ALLOW_HTTP_PLATFORMS="1", PUBLIC_BASE_URL=base, SECRET_KEY="bench-grades",
-               DEMO_PLATFORM_LATENCY_MS=str(args.latency_ms))
-    flask = [str(BIN / "flask"), "--app", "lti_tool"]
-    processes = []
-    try:
-        for command in (["db", "upgrade"], ["lti", "keys", "ensure"], ["lti-demo", "setup", "--base-url", base]):
-            subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-        platform = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "16", "-b",
-                                     f"127.0.0.1:{port}", "lti_tool:create_app()"], cwd=ROOT, env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        processes.append(platform)
-        os.environ.update(env)
+    with demo_stack("grades", args.database_url, latency_ms=args.latency_ms) as stack:
+        base = stack.base
         from lti_tool import create_app
         from lti_tool.demo_platform.models import DemoLineItem, DemoScore
         from models import Course, GradeOutbox, Platform, db, utcnow
@@ -95,20 +60,14 @@ def main(argv=None) -> int:
                                  "next_attempt_at": utcnow(), "last_error": "", "created_at": utcnow()})
             db.session.execute(GradeOutbox.__table__.insert(), rows)
             db.session.commit()
-        for _ in range(100):  # the platform answers
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(base)
         print(f"{args.scores} scores in the outbox ({items} grade items x {len(learners)} learners), "
               f"platform latency {args.latency_ms} ms, {args.workers} workers", flush=True)
         started = time.perf_counter()
         for _ in range(args.workers):
-            processes.append(subprocess.Popen(flask + ["lti", "grades", "deliver", "--loop", "--threads", "8",
-                                                       "--batch", "64", "--interval", "0.2", "--max-seconds",
-                                                       str(args.timeout)], cwd=ROOT, env=env,
-                                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+            stack.start(FLASK + ["lti", "grades", "deliver", "--loop", "--threads", "8", "--batch", "64",
+                                 "--interval", "0.2", "--max-seconds", str(args.timeout)],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         with app.app_context():
             while time.perf_counter() - started < args.timeout:
                 remaining = db.session.scalar(select(func.count()).select_from(GradeOutbox)
@@ -135,18 +94,6 @@ def main(argv=None) -> int:
         print(f"lost: {lost}")
         print(f"duplicated: {duplicated}")
         return 0 if lost == 0 and duplicated == 0 else 1
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if schema:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        shutil.rmtree(instance, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -13,35 +13,25 @@ Ends with `first_sync_s: N`, `second_sync_s: N`, `learners_per_s: N`, `mismatche
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from bench._stack import FLASK, ROOT, demo_stack, wait_for_port  # noqa: E402
+
 
 COURSE = "12"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def run_sync(flask: list[str], env: dict, threads: int) -> tuple[float, str]:
+def run_sync(env: dict, threads: int) -> tuple[float, str]:
     started = time.perf_counter()
-    process = subprocess.Popen(flask + ["lti", "moodle", "sync", "--course", COURSE, "--threads", str(threads)],
+    process = subprocess.Popen(FLASK + ["lti", "moodle", "sync", "--course", COURSE, "--threads", str(threads)],
                                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     for line in process.stdout:  # the command's own progress, shown as it comes
@@ -62,31 +52,7 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args(argv)
 
-    instance = Path(tempfile.mkdtemp(prefix="bench-moodle-"))
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    schema = None
-    if args.database_url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        raw = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        admin = create_engine(raw)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{raw}{'&' if '?' in raw else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{instance}/bench.sqlite"
-    env = dict(os.environ, DATABASE_URL=url, LTI_TOOL_INSTANCE_PATH=str(instance), DEMO_PLATFORM="1",
-               LTI_ALLOW_HTTP_PLATFORMS="1", PUBLIC_BASE_URL=base, SECRET_KEY="bench-moodle",
-               DEMO_PLATFORM_LATENCY_MS=str(args.latency_ms))
-    flask = [str(BIN / "flask"), "--app", "lti_tool"]
-    processes = []
-    try:
-        for command in (["db", "upgrade"], ["lti", "keys", "ensure"], ["lti-demo", "setup", "--base-url", base]):
-            subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-        processes.append(subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "16", "-b",
-                                           f"127.0.0.1:{port}", "lti_tool:create_app()"], cwd=ROOT, env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        os.environ.update(env)
+    with demo_stack("moodle", args.database_url, latency_ms=args.latency_ms) as stack:
         from lti_tool import create_app
         from lti_tool.demo_platform.models import DemoCompletion
         from lti_tool.demo_platform.moodle_catalog import modules
@@ -130,17 +96,12 @@ def main(argv=None) -> int:
                     expected += done
             db.session.execute(DemoCompletion.__table__.insert(), rows)
             db.session.commit()
-        for _ in range(100):  # the platform answers
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(stack.base)
         scorms = sum(1 for module in tracked if module.modname == "scorm")
         print(f"{args.learners} learners x {len(tracked)} linked activities ({scorms} SCORM), platform latency "
               f"{args.latency_ms} ms, {args.threads} calls at once; {expected} completions to bring in", flush=True)
-        first, _ = run_sync(flask, env, args.threads)
-        second, _ = run_sync(flask, env, args.threads)
+        first, _ = run_sync(stack.env, args.threads)
+        second, _ = run_sync(stack.env, args.threads)
         with app.app_context():
             got = db.session.scalar(select(func.count()).select_from(StepCompletion)
                                     .where(StepCompletion.source == "moodle"))
@@ -156,18 +117,6 @@ def main(argv=None) -> int:
         print(f"learners_per_s: {args.learners / first:.0f}")
         print(f"mismatches: {abs(expected - got)}")
         return 0 if got == expected and first < 60 else 1
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if schema:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        shutil.rmtree(instance, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -118,6 +118,8 @@ def withdraw_completion(enrolment: Enrolment, step: Step) -> None:
 
 def heartbeat(enrolment: Enrolment, step: Step, now: datetime | None = None) -> int:
     """Extend the learner's current interval on the module (or open one); returns seconds on the step."""
+    if step.moodle_cmid is not None:  # Moodle's own time counts there, not the tool's page
+        raise Refused("completed_in_moodle")
     now = now or utcnow()
     last = db.session.scalars(select(ActivityInterval).where(
         ActivityInterval.enrolment_id == enrolment.id, ActivityInterval.step_id == step.id,

@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import (ActivityInterval, Course, CourseMembership, Enrolment, MoodleActivity, MoodleConnection,
@@ -503,15 +503,23 @@ class SyncReport:
     seconds: float = 0.0
 
 
-def learners_to_sync(course: Course) -> list[tuple[int, str]]:
+def _learner_ids(course: Course):
     """Learners of the course: those enrolled in one of its pathways and members with the learner role (from
     launches or the roster), so that completions made in Moodle count before the first visit."""
     enrolled = select(Enrolment.user_id).join(Pathway, Pathway.id == Enrolment.pathway_id).where(
         Pathway.course_id == course.id)
     members = select(CourseMembership.user_id).where(CourseMembership.course_id == course.id,
                                                      CourseMembership.role == Role.LEARNER)
-    return [(user_id, sub) for user_id, sub in db.session.execute(
-        select(User.id, User.sub).where(User.id.in_(enrolled.union(members))).order_by(User.id))]
+    return enrolled.union(members)
+
+
+def learners_to_sync(course: Course, *, offset: int = 0, limit: int | None = None) -> list[tuple[int, str]]:
+    query = select(User.id, User.sub).where(User.id.in_(_learner_ids(course))).order_by(User.id).offset(offset)
+    return [(user_id, sub) for user_id, sub in db.session.execute(query.limit(limit) if limit else query)]
+
+
+def count_learners(course: Course) -> int:
+    return db.session.scalar(select(func.count()).select_from(_learner_ids(course).subquery()))
 
 
 def sync_learners(course: Course, learners: Iterable[tuple[int, str]], *, threads: int | None = None,
@@ -591,21 +599,17 @@ def sync_learners(course: Course, learners: Iterable[tuple[int, str]], *, thread
     return report
 
 
-def sync_course(course: Course, **options) -> SyncReport:
-    return sync_learners(course, learners_to_sync(course), **options)
-
-
 def sync_batch(course: Course, offset: int, size: int = 50) -> tuple[SyncReport, int | None]:
     """One batch of the course's learners (the instructor's page loops over batches to show the progress);
     returns the report and the next offset, None after the last batch."""
-    learners = learners_to_sync(course)
-    batch = learners[offset:offset + size]
-    next_offset = offset + size if offset + size < len(learners) else None
-    report = sync_learners(course, batch, refresh_contents=offset == 0, complete_pass=False)
-    report.total = len(learners)
+    total = count_learners(course)
+    next_offset = offset + size if offset + size < total else None
+    report = sync_learners(course, learners_to_sync(course, offset=offset, limit=size),
+                           refresh_contents=offset == 0, complete_pass=False)
+    report.total = total
     if next_offset is None and report.error is None:
         record = course_sync_record(course.id)
-        record.synced_at, record.learners_synced = utcnow(), len(learners)
+        record.synced_at, record.learners_synced = utcnow(), total
     return report, next_offset
 
 
@@ -622,7 +626,7 @@ def course_overview(course: Course) -> CourseOverview:
     return CourseOverview(connected=connection_for(course.platform_id) is not None,
                           record=db.session.get(MoodleCourseSync, course.id),
                           links=[(step, by_cmid.get(step.moodle_cmid)) for step in linked_steps(course.id)],
-                          learners=len(learners_to_sync(course)))
+                          learners=count_learners(course))
 
 
 # -- the learner's page ------------------------------------------------------------------------------------------

@@ -67,6 +67,11 @@ def _completion(app, user_sub, step_title):
             Step, Step.id == StepCompletion.step_id).where(User.sub == user_sub, Step.title == step_title)).first()
 
 
+def _step_id(app, cmid):
+    with app.app_context():
+        return db.session.scalars(select(Step.id).where(Step.moodle_cmid == cmid)).one()
+
+
 def _stale(app):
     """The learner page reads Moodle again only when the last reading is old: make it old."""
     from models import MoodleLearnerSync
@@ -237,8 +242,7 @@ def test_scorm_time_feeds_the_online_time_log_marked_as_moodle(app, person, clie
     with app.app_context():
         interval = db.session.scalars(select(ActivityInterval).where(ActivityInterval.source == "moodle")).one()
         assert interval.seconds == 1200
-        step_id = db.session.scalars(select(Step.id).where(Step.moodle_cmid == SCORM)).one()
-    page = learner.get(f"/learner/steps/{step_id}").text
+    page = learner.get(f"/learner/steps/{_step_id(app, SCORM)}").text
     assert "20 min" in page
     assert 'action="/learner/steps/' not in page  # no "I have completed it" button: Moodle decides
 
@@ -249,23 +253,14 @@ def test_learner_cannot_declare_a_moodle_activity_done(app, person):
     _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
     learner = _learner_with_profile(person)
     html = learner.get(f"/learner/pathways/{pathway_id}").text
-    with app.app_context():
-        step_id = db.session.scalars(select(Step.id).where(Step.moodle_cmid == H5P)).one()
-    response = learner.post(f"/learner/steps/{step_id}/done", data={"csrf_token": _any_csrf(html)})
+    response = learner.post(f"/learner/steps/{_step_id(app, H5P)}/done", data={"csrf_token": _any_csrf(html)})
     assert response.status_code == 409
     assert _completion(app, "101", "Cas cliniques (Moodle)") is None
 
 
-def test_completion_withdrawn_in_moodle_is_withdrawn_but_an_instructor_override_stays(app, person, client):
-    instructor = person("201")
-    pathway_id = build_pathway(instructor)
-    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
-    learner = _learner_with_profile(person)
-    learner.get(f"/learner/pathways/{pathway_id}")
-    _demo_complete(client, H5P)
-    assert _refresh(learner, pathway_id)["changed"]
+def test_completion_withdrawn_in_moodle_is_withdrawn_here(app, person, client):
+    _, learner, pathway_id = _linked_and_done(app, person, client)
     _demo_complete(client, H5P, action="incomplete")
-    _stale(app)
     assert _refresh(learner, pathway_id)["changed"]
     assert _completion(app, "101", "Cas cliniques (Moodle)") is None
 
@@ -420,11 +415,6 @@ def test_score_rises_with_each_activity_done_in_moodle_up_to_full_marks(app, per
 
 
 # -- regressions found in review -------------------------------------------------------------------------------
-def _step_id(app, cmid):
-    with app.app_context():
-        return db.session.scalars(select(Step.id).where(Step.moodle_cmid == cmid)).one()
-
-
 def test_scorm_time_read_before_the_first_visit_is_recorded_once_enrolled(app, person, client, runner):
     instructor = person("201")
     pathway_id = build_pathway(instructor)
