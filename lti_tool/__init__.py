@@ -14,6 +14,7 @@ from models import db
 from .config import DefaultConfig, instance_secret, load_environment, normalise_database_url
 from .errors import register_error_handlers
 from .extensions import init_extensions
+from .sessions import CookieSessionInterface
 from .urls import external_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("LTI_TOOL_INSTANCE_PATH")
     app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
                 instance_path=instance_path or None)
+    app.session_interface = CookieSessionInterface()
     configure(app, test_config)
     init_extensions(app)
     configure_lti(app)
@@ -52,7 +54,6 @@ def configure(app: Flask, test_config: dict | None) -> None:
     # Inside Moodle's iframe the session cookie is third-party: over https it must be SameSite=None,
     # Secure and partitioned (CHIPS) to survive third-party cookie blocking.
     https = (app.config.get("PUBLIC_BASE_URL") or "").startswith("https://")
-    app.config.setdefault("SESSION_COOKIE_NAME", "parcours_session")
     app.config.update(
         SESSION_COOKIE_SECURE=https, SESSION_COOKIE_SAMESITE="None" if https else "Lax",
         SESSION_COOKIE_PARTITIONED=https, SESSION_COOKIE_HTTPONLY=True,

@@ -23,6 +23,7 @@ class DefaultConfig:
     LANGUAGES = ("fr", "en")
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
+    SESSION_COOKIE_NAME = "parcours_session"  # not Flask's "session", which other apps on the host may use
 
     LTI_JWT_LEEWAY_SECONDS = 10  # Moodle's id_tokens live 60 s: tolerate a little clock skew, no more
     LTI_STATE_LIFETIME_SECONDS = 600

@@ -32,3 +32,51 @@ def test_session_cookie_over_https_is_samesite_none_secure_partitioned(tmp_path)
     response = app.test_client().get("/admin/login", base_url="https://tool.example")
     cookie = response.headers["Set-Cookie"]
     assert "SameSite=None" in cookie and "Secure" in cookie and "Partitioned" in cookie and "HttpOnly" in cookie
+
+
+def _app(tmp_path, **config):
+    return create_app({"SECRET_KEY": "current", "INSTANCE_PATH": str(tmp_path),
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.sqlite'}", **config})
+
+
+def _session_route(app):
+    from flask import session
+
+    @app.get("/_session/<action>")
+    def session_probe(action):
+        if action == "set":
+            session.update(uid=7, role="learner", link=None, deep_link={"settings": {"accept_multiple": True}})
+        return {"uid": session.get("uid"), "deep_link": session.get("deep_link")}
+
+
+def test_session_cookie_has_the_tools_name_and_survives_a_key_rotation(tmp_path):
+    app = _app(tmp_path)
+    _session_route(app)
+    client = app.test_client()
+    set_cookie = client.get("/_session/set").headers["Set-Cookie"]
+    assert set_cookie.startswith("parcours_session=")
+    cookie = set_cookie.split(";")[0].split("=", 1)[1]
+
+    rotated = _app(tmp_path, SECRET_KEY="next", SECRET_KEY_FALLBACKS=["current"])
+    _session_route(rotated)
+    reader = rotated.test_client()
+    reader.set_cookie("parcours_session", cookie)
+    assert reader.get("/_session/get").json == {"uid": 7, "deep_link": {"settings": {"accept_multiple": True}}}
+
+    forgotten = _app(tmp_path, SECRET_KEY="next")  # the old key retired: the cookie is no longer trusted
+    _session_route(forgotten)
+    stranger = forgotten.test_client()
+    stranger.set_cookie("parcours_session", cookie)
+    assert stranger.get("/_session/get").json == {"uid": None, "deep_link": None}
+
+
+def test_session_cookies_signed_by_flasks_own_interface_still_open(tmp_path):
+    """Sessions opened before the compact serializer (Flask's tagged JSON) stay valid after the upgrade."""
+    from flask.sessions import SecureCookieSessionInterface
+
+    app = _app(tmp_path)
+    _session_route(app)
+    legacy = SecureCookieSessionInterface().get_signing_serializer(app)
+    client = app.test_client()
+    client.set_cookie("parcours_session", legacy.dumps({"uid": 12, "deep_link": {"settings": {"title": "é"}}}))
+    assert client.get("/_session/get").json == {"uid": 12, "deep_link": {"settings": {"title": "é"}}}
