@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import BadSignature
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import LaunchState, db, utcnow
 
 from ..errors import LaunchRefused
+from ..signing import KeyCachingSigner
+from .driver_sql import DriverStatement
 
 TABLE = LaunchState.__table__
 SALT = "lti-launch-state"
@@ -38,10 +40,10 @@ SecretKeys = str | tuple[str, ...]  # one key, or older keys then the current on
 
 
 @lru_cache(maxsize=4)
-def _signer(secret_key: SecretKeys) -> Signer:
+def _signer(secret_key: SecretKeys) -> KeyCachingSigner:
     # Signs with the last key, accepts any of them: a key rotation loses no launch in flight.
     keys = list(secret_key) if isinstance(secret_key, tuple) else secret_key
-    return Signer(keys, salt=SALT, key_derivation="hmac", digest_method=hashlib.sha256)
+    return KeyCachingSigner(keys, salt=SALT, key_derivation="hmac", digest_method=hashlib.sha256)
 
 
 def new_state(secret_key: SecretKeys, platform_id: int, *, now: float | None = None) -> IssuedState:
@@ -94,10 +96,12 @@ def stored(state: str, nonce: str, platform_id: int) -> Redemption:
 
 
 @lru_cache(maxsize=None)
-def _spend_statement(dialect: str):
+def _spend_statement(dialect: str) -> DriverStatement:
     # Built once per dialect. No conflict target: a used state (primary key) or a used nonce (unique) is a replay.
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert_for(TABLE).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    columns = ("state", "nonce", "platform_id", "created_at", "used_at", "expires_at")
+    return DriverStatement(insert_for(TABLE).values({name: bindparam(name, type_=TABLE.c[name].type)
+                                                     for name in columns}).on_conflict_do_nothing())
 
 
 def spend(connection, redemption: Redemption) -> None:
@@ -107,11 +111,13 @@ def spend(connection, redemption: Redemption) -> None:
         consume(redemption.state, redemption.nonce, redemption.platform_id, connection)
         return
     used = utcnow()
-    result = connection.execute(_spend_statement(connection.dialect.name), {
+    cursor = _spend_statement(connection.dialect.name).execute(connection, {
         "state": redemption.state, "nonce": redemption.nonce, "platform_id": redemption.platform_id,
         "created_at": redemption.issued_at, "used_at": used,
         "expires_at": redemption.issued_at + timedelta(seconds=redemption.lifetime_seconds)})
-    if result.rowcount != 1:
+    inserted = cursor.rowcount
+    cursor.close()
+    if inserted != 1:
         raise LaunchRefused("replayed_launch", "state or nonce already used")
     if random.random() < 0.01:  # a row is useless once its state has expired: purge them now and then
         connection.execute(PURGE, {"now": used})

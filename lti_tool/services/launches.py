@@ -13,6 +13,7 @@ from models import Course, CourseMembership, Pathway, ResourceLink, Role, User, 
 
 from ..errors import LaunchRefused
 from . import launch_state
+from .driver_sql import DriverStatement
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -60,14 +61,14 @@ class LaunchRecord:
 
 @lru_cache(maxsize=None)
 def _upsert_statement(table_name: str, dialect: str, index_elements: tuple[str, ...], columns: tuple[str, ...],
-                      update_keys: tuple[str, ...]):
+                      update_keys: tuple[str, ...]) -> DriverStatement:
     """Built once per table and dialect: building an ON CONFLICT statement costs more than running it."""
     table = db.metadata.tables[table_name]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
     statement = statement.on_conflict_do_update(
         index_elements=list(index_elements), set_={key: statement.excluded[key] for key in update_keys})
-    return statement.returning(table.c.id) if "id" in table.c else statement
+    return DriverStatement(statement.returning(table.c.id) if "id" in table.c else statement)
 
 
 def _upsert(connection, model, index_elements: tuple[str, ...], values: dict[str, Any],
@@ -75,8 +76,11 @@ def _upsert(connection, model, index_elements: tuple[str, ...], values: dict[str
     """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: one statement, safe when two launches race."""
     statement = _upsert_statement(model.__tablename__, connection.dialect.name, index_elements, tuple(values),
                                   update_keys)
-    result = connection.execute(statement, values)
-    return result.scalar_one() if "id" in model.__table__.c else 0
+    cursor = statement.execute(connection, values)
+    try:
+        return cursor.fetchone()[0] if "id" in model.__table__.c else 0
+    finally:
+        cursor.close()
 
 
 def _object(value) -> dict:
