@@ -19,6 +19,8 @@ afterwards. The output ends with, for the concurrency-8 phase:
     launches_per_s: N
     p95_ms: N
     cpu_ms_per_launch: N
+    floor_cpu_ms_per_two_requests: N   (two bare Flask views of bench/_bare_app.py, same sizes, same gunicorn,
+                                        measured at the end of the run: how loaded the machine was)
 
 The exit code is 1 when any launch failed, 2 when the bench could not run.
 """
@@ -161,19 +163,20 @@ def cpu_ticks(pids: list[int]) -> tuple[int, int]:
 
 
 class Gunicorn:
-    def __init__(self, env: dict, port: int, workers: int, log_path: Path):
+    def __init__(self, env: dict, port: int, workers: int, log_path: Path, app: str = "lti_tool:create_app()",
+                 probe: str = "/lti/jwks", cwd: Path = ROOT):
         self.env, self.port, self.workers, self.log_path = env, port, workers, log_path
+        self.app, self.probe, self.cwd = app, probe, cwd
         self.process: subprocess.Popen | None = None
         self.log = None
 
     def start(self) -> list[int]:
         self.log = open(self.log_path, "w")
-        command = [str(VENV_BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                   "lti_tool:create_app()"]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        command = [str(VENV_BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}", self.app]
+        self.process = subprocess.Popen(command, cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
                                         start_new_session=True)
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        url = f"http://127.0.0.1:{self.port}/lti/jwks"
+        url = f"http://127.0.0.1:{self.port}{self.probe}"
         while True:
             if self.process.poll() is not None:
                 raise BenchError(f"gunicorn exited ({self.process.returncode}):\n{self.log_tail()}")
@@ -350,6 +353,25 @@ class Launcher:
         return Outcome(True, elapsed)
 
 
+class BareLauncher(Launcher):
+    """The floor: the same two POSTs, of the same sizes, against two bare Flask views (bench/_bare_app.py)."""
+
+    def __init__(self, base_url: str, id_token: str):
+        address = urlsplit(base_url)
+        self.host, self.port, self.id_token = address.hostname, address.port, id_token
+
+    def launch(self) -> Outcome:
+        started = time.perf_counter()
+        try:
+            login = self._post("/login", {"iss": "https://moodle.example", "login_hint": "u1", "client_id": "c",
+                                          "target_link_uri": "http://127.0.0.1/lti/launch", "lti_deployment_id": "1"})
+            response = self._post("/launch", {"id_token": self.id_token, "state": "s" * 90}, "lti1p3-state=s")
+            ok = (login.status, response.status) == (302, 303)
+            return Outcome(ok, time.perf_counter() - started, "" if ok else f"{login.status}/{response.status}")
+        except Exception as error:  # noqa: BLE001
+            return Outcome(False, time.perf_counter() - started, f"{type(error).__name__}: {error}")
+
+
 def run_phase(name: str, launcher: Launcher, count: int, concurrency: int, gunicorn: Gunicorn,
               pids: list[int]) -> PhaseResult:
     result = PhaseResult(name, concurrency)
@@ -465,6 +487,23 @@ def main(argv=None) -> int:
         failed = sum(len(result.failures) for result in results)
         if failed:
             print(f"gunicorn log (tail):\n{gunicorn.log_tail(20)}")
+        gunicorn.stop()
+
+        # The floor, measured now on the same machine: what gunicorn + Flask cost for two such requests.
+        sample = platform.sign(platform.launch_claims(user=launcher.users[0], course=DEMO_COURSES[0], nonce="n" * 22,
+                                                      target_link_uri=launcher.launch_url), private_pem=signing_key)
+        bare_port = free_port()
+        bare = Gunicorn(env, bare_port, args.workers, instance / "gunicorn-bare.log", app="bench._bare_app:app",
+                        probe="/ping")
+        bare_pids = bare.start()
+        try:
+            bare_launcher = BareLauncher(f"http://127.0.0.1:{bare_port}", sample)
+            run_phase("floor warm-up", bare_launcher, WARMUP_LAUNCHES, 1, bare, bare_pids)
+            floor = run_phase("floor", bare_launcher, args.launches_c8, 8, bare, bare_pids)
+        finally:
+            bare.stop()
+        print(f"floor: two bare Flask requests of the same sizes under the same gunicorn, concurrency 8: "
+              f"{floor.cpu_ms_per_launch:.2f} ms CPU per pair, {len(floor.failures)} failed")
         measured = sorted(runs, key=lambda run: math.inf if run.cpu_ms is None else run.cpu_ms_per_launch)
         phase_b = measured[(len(measured) - 1) // 2]
         if args.repeat > 1:
@@ -475,6 +514,7 @@ def main(argv=None) -> int:
         print(f"p95_ms: {phase_b.percentile_ms(0.95):.2f}")
         print(f"cpu_ms_per_launch: {phase_b.cpu_ms_per_launch:.2f}" if phase_b.cpu_ms is not None
               else "cpu_ms_per_launch: nan")
+        print(f"floor_cpu_ms_per_two_requests: {floor.cpu_ms_per_launch:.2f}")
         return 1 if failed else 0
     except BenchError as error:
         print(f"bench error: {error}", file=sys.stderr)
