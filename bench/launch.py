@@ -275,6 +275,22 @@ def make_users(count: int) -> list[DemoUser]:
     return users
 
 
+def post(base_url: str, path: str, form: dict, cookie: str = "") -> http.client.HTTPResponse:
+    """One POST on a connection of its own, as a browser does with a worker that closes after each answer."""
+    address = urlsplit(base_url)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if cookie:
+        headers["Cookie"] = cookie
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=HTTP_TIMEOUT)
+    try:
+        connection.request("POST", path, urlencode(form), headers)
+        response = connection.getresponse()
+        response.body = response.read()
+    finally:
+        connection.close()
+    return response
+
+
 class Launcher:
     """One launch = a fresh browser (cookie jar) + the platform minting the id_token, both in this process."""
 
@@ -284,8 +300,6 @@ class Launcher:
         self.signing_key = signing_key
         self.users = users
         self.launch_url = f"{base_url}/lti/launch"
-        address = urlsplit(base_url)
-        self.host, self.port = address.hostname, address.port
         self._counter = 0
         self._lock = threading.Lock()
         self._random = random.Random(1303)
@@ -305,24 +319,10 @@ class Launcher:
         except Exception as error:  # noqa: BLE001 - any error is a failed launch, reported
             return Outcome(False, time.perf_counter() - started, f"{type(error).__name__}: {error}")
 
-    def _post(self, path: str, form: dict, cookie: str = "") -> http.client.HTTPResponse:
-        """One POST on a connection of its own, as a browser does with a worker that closes after each answer."""
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        if cookie:
-            headers["Cookie"] = cookie
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=HTTP_TIMEOUT)
-        try:
-            connection.request("POST", path, urlencode(form), headers)
-            response = connection.getresponse()
-            response.body = response.read()
-        finally:
-            connection.close()
-        return response
-
     def _launch(self, user: DemoUser, course, started: float) -> Outcome:
         # The browser is http.client, not requests: the load generator shares the two cores with the workers it
         # measures, and requests costs it about 2 ms a request (the workers' figures were up to 0.8 ms higher).
-        login = self._post("/lti/login", {
+        login = post(self.base_url, "/lti/login", {
             "iss": self.platform.issuer, "login_hint": user.id, "target_link_uri": self.launch_url,
             "lti_message_hint": f"{course.context_id}:{user.id}", "client_id": self.platform.client_id,
             "lti_deployment_id": self.platform.deployment_id})
@@ -342,7 +342,7 @@ class Launcher:
         # every signature, which costs this process ~60 ms a token (cryptography's RSA key checks).
         claims = self.platform.launch_claims(user=user, course=course, nonce=nonce, target_link_uri=self.launch_url)
         id_token = self.platform.sign(claims, private_pem=self.signing_key)
-        response = self._post("/lti/launch", {"id_token": id_token, "state": state}, cookie)
+        response = post(self.base_url, "/lti/launch", {"id_token": id_token, "state": state}, cookie)
         elapsed = time.perf_counter() - started
         home = urlsplit(response.getheader("Location", "")).path
         if response.status != 303 or not home.startswith(("/learner/", "/instructor/")):
@@ -353,26 +353,26 @@ class Launcher:
         return Outcome(True, elapsed)
 
 
-class BareLauncher(Launcher):
+class BareLauncher:
     """The floor: the same two POSTs, of the same sizes, against two bare Flask views (bench/_bare_app.py)."""
 
     def __init__(self, base_url: str, id_token: str):
-        address = urlsplit(base_url)
-        self.host, self.port, self.id_token = address.hostname, address.port, id_token
+        self.base_url, self.id_token = base_url, id_token
 
     def launch(self) -> Outcome:
         started = time.perf_counter()
         try:
-            login = self._post("/login", {"iss": "https://moodle.example", "login_hint": "u1", "client_id": "c",
-                                          "target_link_uri": "http://127.0.0.1/lti/launch", "lti_deployment_id": "1"})
-            response = self._post("/launch", {"id_token": self.id_token, "state": "s" * 90}, "lti1p3-state=s")
+            login = post(self.base_url, "/login", {
+                "iss": "https://moodle.example", "login_hint": "u1", "client_id": "c",
+                "target_link_uri": "http://127.0.0.1/lti/launch", "lti_deployment_id": "1"})
+            response = post(self.base_url, "/launch", {"id_token": self.id_token, "state": "s" * 90}, "lti1p3-state=s")
             ok = (login.status, response.status) == (302, 303)
             return Outcome(ok, time.perf_counter() - started, "" if ok else f"{login.status}/{response.status}")
         except Exception as error:  # noqa: BLE001
             return Outcome(False, time.perf_counter() - started, f"{type(error).__name__}: {error}")
 
 
-def run_phase(name: str, launcher: Launcher, count: int, concurrency: int, gunicorn: Gunicorn,
+def run_phase(name: str, launcher: Launcher | BareLauncher, count: int, concurrency: int, gunicorn: Gunicorn,
               pids: list[int]) -> PhaseResult:
     result = PhaseResult(name, concurrency)
     before = cpu_ticks(pids)

@@ -15,6 +15,7 @@ from .config import DefaultConfig, instance_secret, load_environment, normalise_
 from .errors import register_error_handlers
 from .extensions import init_extensions
 from .sessions import CookieSessionInterface
+from .signing import secret_keys
 from .urls import external_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +99,7 @@ def register_blueprints(app: Flask) -> None:
         from .errors import NotFound
         from .services import workshops
 
-        user_id = workshops.user_from_feed_token(app.config["SECRET_KEY"], token)
+        user_id = workshops.user_from_feed_token(secret_keys(app.config), token)
         if user_id is None:
             raise NotFound()
         body = workshops.ical(workshops.sessions_booked_by(user_id), calendar_name=app.config["TOOL_NAME"],

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
-from .signing import KeyCachingTimestampSigner
+from .signing import KeyCachingTimestampSigner, secret_keys
 
 
 class CompactJSON:
@@ -34,7 +34,7 @@ class CookieSessionInterface(SecureCookieSessionInterface):
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:
             return None
-        return self._serializer((*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key))
+        return self._serializer(secret_keys(app.config))
 
     @lru_cache(maxsize=8)  # noqa: B019 - one interface per app, a handful of key sets over its life
     def _serializer(self, keys: tuple) -> URLSafeTimedSerializer:

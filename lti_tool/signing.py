@@ -1,4 +1,4 @@
-"""itsdangerous signers that derive each key once.
+"""The app's signing keys, and itsdangerous signers that derive each key once.
 
 With `key_derivation="hmac"` a signer computes HMAC(secret key, salt) on every signature and every check,
 before the signature itself: a third of the signing work of the OIDC state and the session cookie, every launch.
@@ -10,6 +10,12 @@ from itsdangerous import Signer, TimestampSigner
 from itsdangerous.encoding import want_bytes
 
 _derived: dict[tuple, bytes] = {}
+
+
+def secret_keys(config) -> tuple[str, ...]:
+    """SECRET_KEY_FALLBACKS then SECRET_KEY, itsdangerous's order (the last one signs, all of them verify): what
+    was signed before a key rotation still opens until the old key leaves the fallbacks."""
+    return (*(config.get("SECRET_KEY_FALLBACKS") or ()), config["SECRET_KEY"])
 
 
 class KeyCachingSigner(Signer):

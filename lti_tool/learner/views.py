@@ -12,6 +12,7 @@ from ..forms import first_errors, form_data
 from ..schemas.profile import ProfileSchema
 from ..services import (attendance, completion, dpc, moodle, pathways, professions, profiles, questionnaires,
                         workshops)
+from ..signing import secret_keys
 from . import bp
 
 
@@ -194,7 +195,7 @@ def session_ical(session_id: int):
 @role_required(Role.LEARNER)
 def calendar_link():
     launch = current_launch()
-    token = workshops.feed_token(current_app.config["SECRET_KEY"], launch.user.id)
+    token = workshops.feed_token(secret_keys(current_app.config), launch.user.id)
     return render_template("learner/calendar.html", launch=launch,
                            feed_url=url_for("calendar_feed", token=token, _external=True))
 

@@ -18,6 +18,7 @@ from ..services.launches import AGS_ENDPOINT, DEEP_LINKING_SETTINGS, LTI, NRPS a
 from ..services import launch_state
 from ..services.jwt_decoding import DECODER
 from ..services.platform_keys import ALLOWED_ALGORITHMS
+from ..signing import secret_keys
 from .tool_conf import DatabaseToolConf
 
 
@@ -27,11 +28,6 @@ SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", DEEP_LINKING)
 
 # pylti1p3 puts this before what `_get_uuid` returns to make the state (OIDCLogin._prepare_redirect_url).
 STATE_PREFIX = "state-"
-
-
-def state_keys() -> tuple[str, ...]:
-    """The keys that sign states: the session's, with its fallbacks while a key is being rotated."""
-    return (*(current_app.config.get("SECRET_KEY_FALLBACKS") or ()), current_app.config["SECRET_KEY"])
 
 
 class LaunchStateSession(FlaskSessionService):
@@ -55,7 +51,7 @@ class ToolOIDCLogin(FlaskOIDCLogin):
 
     def _get_uuid(self) -> str:
         # pylti1p3 calls this once per login, for the state, just before it asks for the nonce.
-        self._issued = launch_state.new_state(state_keys(), self.tool_conf.platform.id)
+        self._issued = launch_state.new_state(secret_keys(current_app.config), self.tool_conf.platform.id)
         return self._issued.state
 
     def _generate_nonce(self) -> str:
@@ -219,7 +215,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         try:
             self.redemption = launch_state.verify(
-                state_keys(), state.removeprefix(STATE_PREFIX), nonce,
+                secret_keys(current_app.config), state.removeprefix(STATE_PREFIX), nonce,
                 self.tool_conf.platform.id, current_app.config["LTI_STATE_LIFETIME_SECONDS"])
         except launch_state.UnsignedState:
             self.redemption = launch_state.stored(state, nonce, self.tool_conf.platform.id)  # previous release

@@ -12,6 +12,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from ..signing import secret_keys
+
 __all__ = ["InvalidToken", "decrypt", "encrypt"]
 
 
@@ -19,8 +21,8 @@ def _box() -> MultiFernet:
     configured = current_app.config.get("DATA_ENCRYPTION_KEYS")
     if configured:
         return MultiFernet([Fernet(key.strip()) for key in configured.split(",") if key.strip()])
-    # The current SECRET_KEY first, then SECRET_KEY_FALLBACKS: rotating it keeps stored secrets readable.
-    secrets = [current_app.config["SECRET_KEY"], *reversed(current_app.config.get("SECRET_KEY_FALLBACKS") or [])]
+    # The current SECRET_KEY first (it encrypts), then its fallbacks: rotating it keeps stored secrets readable.
+    secrets = reversed(secret_keys(current_app.config))
     return MultiFernet([Fernet(base64.urlsafe_b64encode(
         HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"parcours-hybrides:data-encryption")
         .derive(secret.encode()))) for secret in secrets])

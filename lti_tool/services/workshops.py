@@ -218,18 +218,20 @@ def ical(sessions: list[WorkshopSession], *, url_for_session, calendar_name: str
     return calendar.to_ical()
 
 
-def feed_token(secret: str, user_id: int) -> str:
-    """A calendar feed is fetched by calendar apps, without the session: its URL carries a signed token."""
+def feed_token(keys: str | tuple[str, ...], user_id: int) -> str:
+    """A calendar feed is fetched by calendar apps, without the session: its URL carries a signed token (signed
+    with the last key; the others, SECRET_KEY_FALLBACKS, still open the URLs calendars already subscribed to)."""
     from itsdangerous import URLSafeSerializer
 
-    return URLSafeSerializer(secret, salt="calendar-feed").dumps(user_id)
+    return URLSafeSerializer(list(keys) if isinstance(keys, tuple) else keys, salt="calendar-feed").dumps(user_id)
 
 
-def user_from_feed_token(secret: str, token: str) -> int | None:
+def user_from_feed_token(keys: str | tuple[str, ...], token: str) -> int | None:
     from itsdangerous import BadSignature, URLSafeSerializer
 
     try:
-        return int(URLSafeSerializer(secret, salt="calendar-feed").loads(token))
+        return int(URLSafeSerializer(list(keys) if isinstance(keys, tuple) else keys, salt="calendar-feed")
+                   .loads(token))
     except (BadSignature, TypeError, ValueError):
         return None
 

@@ -9,6 +9,7 @@ from lti_tool.demo_platform.models import DemoActivity, DemoLineItem, DemoScore
 from lti_tool.services import grades
 from models import GradeOutbox, Pathway, ResourceLink, db, utcnow
 from tests.fixtures.browser import LtiBrowser, parse_form, path_of
+from tests.fixtures.concurrency import at_once
 from tests.functional.test_pathways_flow import _any_csrf, build_pathway, fill_profile, post
 
 
@@ -168,11 +169,7 @@ def test_two_workers_never_send_a_score_twice(app, person, platform):
         while deliver(app, batch=7, threads=4):
             pass
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(worker, worker)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(GradeOutbox).where(GradeOutbox.state == "sent")) == 60
         assert db.session.scalar(select(func.count()).select_from(GradeOutbox).where(

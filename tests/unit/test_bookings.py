@@ -1,5 +1,6 @@
 """Bookings: capacity, waitlist, promotion on cancellation, quotas, deadlines — and no oversell under load."""
 import threading
+from functools import partial
 from datetime import timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from lti_tool.errors import Refused
 from lti_tool.services import workshops
 from models import Booking, StepKind, User, WorkshopSession, db
+from tests.fixtures.concurrency import at_once
 
 
 def workshop_step(make_pathway):
@@ -98,11 +100,7 @@ def test_fifty_concurrent_bookings_for_ten_seats(app, platform, make_pathway, ma
                 db.session.rollback()
                 errors.append(repr(error))
 
-    threads = [threading.Thread(target=book, args=(user_id,)) for user_id in learner_ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*(partial(book, user_id) for user_id in learner_ids))
     assert errors == []
     db.session.expire_all()
     counted = dict(db.session.execute(select(Booking.status, func.count()).where(Booking.session_id == session_id)

@@ -80,3 +80,15 @@ def test_session_cookies_signed_by_flasks_own_interface_still_open(tmp_path):
     client = app.test_client()
     client.set_cookie("parcours_session", legacy.dumps({"uid": 12, "deep_link": {"settings": {"title": "é"}}}))
     assert client.get("/_session/get").json == {"uid": 12, "deep_link": {"settings": {"title": "é"}}}
+
+
+def test_calendar_feed_urls_survive_a_key_rotation():
+    from lti_tool.services import workshops
+    from lti_tool.signing import secret_keys
+
+    before = {"SECRET_KEY": "current", "SECRET_KEY_FALLBACKS": []}
+    rotated = {"SECRET_KEY": "next", "SECRET_KEY_FALLBACKS": ["current"]}
+    token = workshops.feed_token(secret_keys(before), 42)
+    assert workshops.user_from_feed_token(secret_keys(rotated), token) == 42  # subscribed calendars keep working
+    assert workshops.user_from_feed_token(secret_keys({"SECRET_KEY": "next"}), token) is None  # old key retired
+    assert workshops.user_from_feed_token(secret_keys(rotated), workshops.feed_token(secret_keys(rotated), 7)) == 7

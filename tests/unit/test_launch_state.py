@@ -1,5 +1,4 @@
 """The signed OIDC state, without HTTP: what it carries, and that it is redeemed once, by one registration, in time."""
-import threading
 import time
 from types import SimpleNamespace
 
@@ -9,6 +8,7 @@ from sqlalchemy import func, select
 from lti_tool.errors import LaunchRefused
 from lti_tool.services import launch_state
 from models import LaunchState, db
+from tests.fixtures.concurrency import at_once
 
 SECRET = "a-secret-key"
 LIFETIME = 600
@@ -111,11 +111,7 @@ def test_concurrent_launches_with_one_state_redeem_it_once(app):
         except Exception as error:  # SQLite may time out a writer: that is a refusal too
             outcomes.append(type(error).__name__)
 
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[attempt] * 8)
     assert outcomes.count("ok") == 1, outcomes
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LaunchState)) == 1

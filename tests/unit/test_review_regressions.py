@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from lti_tool.errors import Refused
 from lti_tool.services import attendance, completion, pathways, profile_import, workshops
 from models import Booking, CourseMembership, Enrolment, StepKind, User, WorkshopSession, db
+from tests.fixtures.concurrency import at_once
 
 
 def workshop_step(make_pathway):
@@ -32,11 +33,7 @@ def test_double_cancel_never_frees_two_seats(app, make_pathway, make_user, make_
             except Exception:
                 db.session.rollback()
 
-    threads = [threading.Thread(target=cancel) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(cancel, cancel)
     db.session.expire_all()
     confirmed = db.session.scalar(select(func.count()).select_from(Booking).where(
         Booking.session_id == session_id, Booking.status == "confirmed"))
@@ -128,11 +125,7 @@ def test_concurrent_first_bookings_by_one_person_take_one_seat(app, make_pathway
                 db.session.rollback()
                 errors.append(repr(error))
 
-    threads = [threading.Thread(target=book) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[book] * 4)
     db.session.expire_all()
     assert [e for e in errors if "IntegrityError" in e or "UniqueViolation" in e] == []
     assert db.session.get(WorkshopSession, session_id).confirmed_count == 1

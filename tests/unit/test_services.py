@@ -1,5 +1,4 @@
 """Services tested without HTTP: role mapping, single-use launch state under concurrency, the shared caches."""
-import threading
 import uuid
 
 import pytest
@@ -9,6 +8,7 @@ from lti_tool.services import launch_state
 from lti_tool.services.cache import DatabaseCache, RedisCache
 from lti_tool.services.launches import map_role
 from models import db
+from tests.fixtures.concurrency import at_once
 
 VOCAB = "http://purl.imsglobal.org/vocab/lis/v2/"
 
@@ -47,11 +47,7 @@ def test_state_is_consumed_once_even_by_concurrent_launches(app):
                 db.session.rollback()
                 outcomes.append(type(error).__name__)
 
-    threads = [threading.Thread(target=consume) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[consume] * 8)
     assert outcomes.count("ok") == 1, outcomes
 
 
