@@ -40,6 +40,14 @@ def _link(instructor, pathway_id, cmid, title, weight="1"):
                  "weight": weight}, page=f"/instructor/pathways/{pathway_id}")
 
 
+def _pathway_with_h5p(person, title="Cas cliniques (Moodle)"):
+    """Instructor 201's pathway in course 11 whose online module is Moodle's H5P activity."""
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    _link(instructor, pathway_id, H5P, title)
+    return instructor, pathway_id
+
+
 def _demo_complete(client, cmid, user="101", action="complete", course="11"):
     response = client.post("/demo/activities/completion", data={"site": "moodle-a", "course": course, "user": user,
                                                                 "cmid": str(cmid), "action": action},
@@ -248,9 +256,7 @@ def test_scorm_time_feeds_the_online_time_log_marked_as_moodle(app, person, clie
 
 
 def test_learner_cannot_declare_a_moodle_activity_done(app, person):
-    instructor = person("201")
-    pathway_id = build_pathway(instructor)
-    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    instructor, pathway_id = _pathway_with_h5p(person)
     learner = _learner_with_profile(person)
     html = learner.get(f"/learner/pathways/{pathway_id}").text
     response = learner.post(f"/learner/steps/{_step_id(app, H5P)}/done", data={"csrf_token": _any_csrf(html)})
@@ -267,9 +273,7 @@ def test_completion_withdrawn_in_moodle_is_withdrawn_here(app, person, client):
 
 # -- failures ----------------------------------------------------------------------------------------------------
 def _linked_and_done(app, person, client):
-    instructor = person("201")
-    pathway_id = build_pathway(instructor)
-    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    instructor, pathway_id = _pathway_with_h5p(person)
     learner = _learner_with_profile(person)
     learner.get(f"/learner/pathways/{pathway_id}")
     _demo_complete(client, H5P)
@@ -355,9 +359,7 @@ def test_learners_cannot_run_the_course_sync(person):
 
 # -- the command ------------------------------------------------------------------------------------------------
 def test_sync_command_reads_every_learner_with_progress(app, person, client, runner):
-    instructor = person("201")
-    pathway_id = build_pathway(instructor)
-    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    instructor, pathway_id = _pathway_with_h5p(person)
     for user in ("101", "103"):
         _learner_with_profile(person, user).get(f"/learner/pathways/{pathway_id}")
         _demo_complete(client, H5P, user=user)
@@ -445,9 +447,7 @@ def test_an_instructor_withdrawal_outlives_the_next_sync(app, person, client):
 
 
 def test_relinking_a_step_opens_the_new_activity(app, person):
-    instructor = person("201")
-    pathway_id = build_pathway(instructor)
-    _link(instructor, pathway_id, H5P, "Activité Moodle")
+    instructor, pathway_id = _pathway_with_h5p(person, "Activité Moodle")
     step_id = _step_id(app, H5P)
     with app.app_context():
         old_url = db.session.get(Step, step_id).content_url
@@ -483,9 +483,7 @@ def test_a_failed_check_does_not_turn_scorm_time_off(app, person, client):
 
 
 def test_no_heartbeat_time_on_a_moodle_linked_step(app, person):
-    instructor = person("201")
-    pathway_id = build_pathway(instructor)
-    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    instructor, pathway_id = _pathway_with_h5p(person)
     learner = _learner_with_profile(person)
     html = learner.get(f"/learner/pathways/{pathway_id}").text
     response = learner.post(f"/learner/steps/{_step_id(app, H5P)}/heartbeat", headers={"X-CSRFToken": _any_csrf(html)})
@@ -493,9 +491,7 @@ def test_no_heartbeat_time_on_a_moodle_linked_step(app, person):
 
 
 def test_odd_numbers_in_forms_are_not_500s(app, person):
-    instructor = person("201")
-    pathway_id = build_pathway(instructor)
-    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    instructor, pathway_id = _pathway_with_h5p(person)
     token = _any_csrf(instructor.get("/instructor/").text)
     response = instructor.post("/instructor/moodle/sync", data={"offset": "²"},
                                headers={"X-CSRFToken": token, "Accept": "application/json"})
@@ -508,9 +504,7 @@ def test_odd_numbers_in_forms_are_not_500s(app, person):
 
 
 def test_the_sync_does_not_enrol_learners_into_a_draft_pathway(app, person, client, runner):
-    instructor = person("201")
-    pathway_id = build_pathway(instructor)
-    _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)")
+    instructor, pathway_id = _pathway_with_h5p(person)
     assert post(instructor, f"/instructor/pathways/{pathway_id}", {"title": "Brouillon"},
                 page=f"/instructor/pathways/{pathway_id}").status_code == 303  # unchecked: unpublished
     person("103")
