@@ -548,6 +548,15 @@ def rest_server(site: str):
 
 
 # -- demo switches: token revocation, module deletion ----------------------------------------------------------
+def _switch(key: str, on: bool) -> None:
+    """A demo switch (a revoked token, a deleted activity) lives in the shared cache, for every worker."""
+    cache = current_app.extensions["lti_cache"]
+    if on:
+        cache.set(key, 1, SWITCH_TTL)
+    else:
+        cache.delete(key)
+
+
 def _flag(name: str) -> bool:
     value = request.form.get(name)
     if value not in ("0", "1"):
@@ -574,11 +583,7 @@ def revoke_token(site: str):
     if profile not in PROFILES:
         abort(400)
     revoked = _flag("revoked")
-    cache = current_app.extensions["lti_cache"]
-    if revoked:
-        cache.set(_revoked_key(site, profile), 1, SWITCH_TTL)
-    else:
-        cache.delete(_revoked_key(site, profile))
+    _switch(_revoked_key(site, profile), revoked)
     if _wants_json():
         return jsonify(site=site, profile=profile, revoked=revoked)
     return _back_to_page(site, request.form.get("course"))
@@ -591,11 +596,7 @@ def delete_module(site: str, cmid: int):
     if site not in SITES or found is None:
         abort(404)
     deleted = _flag("deleted")
-    cache = current_app.extensions["lti_cache"]
-    if deleted:
-        cache.set(_deleted_key(site, cmid), 1, SWITCH_TTL)
-    else:
-        cache.delete(_deleted_key(site, cmid))
+    _switch(_deleted_key(site, cmid), deleted)
     if _wants_json():
         return jsonify(site=site, cmid=cmid, deleted=deleted)
     return _back_to_page(site, found[0], cmid)
