@@ -14,9 +14,9 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
-from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +25,7 @@ from models import (ActivityInterval, Course, CourseMembership, Enrolment, Moodl
                     User, db, utcnow)
 
 from ..errors import InvalidInput
-from . import secrets_box
+from . import platforms, secrets_box
 from .moodle_ws import (COMPLETION_STATUS, COURSE_CONTENTS, REQUIRED_FUNCTIONS, SCORM_FUNCTIONS, SCORM_SCOES,
                         SCORM_TRACKS, SCORMS_BY_COURSES, SITE_INFO, MoodleClient, MoodleError, tracks_total_seconds)
 
@@ -51,17 +51,22 @@ def save_connection(platform: Platform, *, token: str, rest_url_override: str = 
     token, rest_url_override = (token or "").strip(), (rest_url_override or "").strip()
     errors = {}
     if rest_url_override:
-        parts = urlsplit(rest_url_override)
         allow_http = current_app.config["LTI_ALLOW_HTTP_PLATFORMS"]
-        if parts.scheme not in (("https", "http") if allow_http else ("https",)) or not parts.netloc \
-                or len(rest_url_override) > 1000:
-            errors["rest_url"] = "https URL expected"
+        try:
+            platforms.check_url(rest_url_override, allow_http=allow_http)
+            if len(rest_url_override) > 1000:
+                raise platforms.PlatformError("too long")
+        except platforms.PlatformError:
+            errors["rest_url"] = _l("An https address is expected.")
+        else:  # the tool posts the token there: never to a host inside our own network
+            if not allow_http and not platforms.is_public_host(rest_url_override):
+                errors["rest_url"] = _l("This address is not a public Moodle site.")
     if token and (len(token) > 200 or any(char.isspace() for char in token)):
-        errors["token"] = "a Moodle token is one word of letters and digits"
+        errors["token"] = _l("A Moodle token is a single word of letters and digits.")
     connection = connection_for(platform.id)
     if not token and (connection is None or rest_url_override != connection.rest_url):
         # The stored token is only ever sent where it was given for.
-        errors["token"] = "required" if connection is None else "give the token again with a new address"
+        errors["token"] = _l("Required.") if connection is None else _l("Give the token again for a new address.")
     if errors:
         raise InvalidInput(errors)
     if connection is None:

@@ -136,8 +136,30 @@ def test_wrong_token_and_bad_url_are_explained_not_500(app, person):
     assert response.status_code == 200 and ("Manage tokens" in response.text or "Gérer les jetons" in response.text)
     response = _set_token(app, admin, "", rest_url="javascript:alert(1)")
     assert response.status_code == 422
+    assert "Une adresse https est attendue." in response.text  # in the page's language, French by default
     response = _set_token(app, admin, "two words")
     assert response.status_code == 422
+    assert "Un jeton Moodle est un seul mot de lettres et de chiffres." in response.text
+
+
+def test_the_token_is_never_sent_to_a_private_address(app, tenant):
+    """In production (https only) the address must be a public host: the tool posts the token there."""
+    from lti_tool.errors import InvalidInput
+    from lti_tool.services import moodle
+
+    before = moodle.connection_for(tenant["platform"].id)
+    before = (before.rest_url, before.token_ciphertext) if before else None
+    app.config["LTI_ALLOW_HTTP_PLATFORMS"] = False
+    try:
+        for address in ("https://127.0.0.1/webservice/rest/server.php", "https://10.0.0.8/webservice/rest/server.php",
+                        "https://localhost/webservice/rest/server.php"):
+            with pytest.raises(InvalidInput) as refused:
+                moodle.save_connection(tenant["platform"], token="0123456789abcdef", rest_url_override=address)
+            assert set(refused.value.errors) == {"rest_url"}, address
+    finally:
+        app.config["LTI_ALLOW_HTTP_PLATFORMS"] = True
+    after = moodle.connection_for(tenant["platform"].id)
+    assert ((after.rest_url, after.token_ciphertext) if after else None) == before  # nothing changed
 
 
 def test_learner_and_instructor_cannot_reach_the_connection(app, person):
