@@ -75,7 +75,7 @@ def pathway(pathway_id: int):
                            next_row=completion.next_step(rows), sessions=sessions, bookings=bookings,
                            profile=profile, profession_label=professions.label(profile.profession),
                            dpc_validated=dpc.is_validated(enrolment),
-                           moodle_state=moodle.learner_state(launch.user.id, launch.course))
+                           moodle_state=moodle.learner_state(launch.user.id, launch.course, found.id))
 
 
 @bp.post("/moodle/refresh")

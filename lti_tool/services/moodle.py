@@ -303,10 +303,15 @@ def validate_link(course_id: int, cmid: int) -> MoodleActivity:
     return found
 
 
-def linked_steps(course_id: int) -> list[Step]:
-    return list(db.session.scalars(select(Step).join(Pathway, Pathway.id == Step.pathway_id).where(
+def _linked_steps_query(course_id: int, pathway_id: int | None = None):
+    """Online-module steps of the course (or of one of its pathways) that are activities of its Moodle course."""
+    query = select(Step).join(Pathway, Pathway.id == Step.pathway_id).where(
         Pathway.course_id == course_id, Step.moodle_cmid.is_not(None), Step.kind == StepKind.MODULE)
-        .order_by(Step.pathway_id, Step.position)))
+    return query.where(Step.pathway_id == pathway_id) if pathway_id is not None else query
+
+
+def linked_steps(course_id: int) -> list[Step]:
+    return list(db.session.scalars(_linked_steps_query(course_id).order_by(Step.pathway_id, Step.position)))
 
 
 # -- fetching (threads, no database) -----------------------------------------------------------------------------
@@ -644,9 +649,10 @@ class LearnerState:
     stale: bool = False
 
 
-def learner_state(user_id: int, course: Course) -> LearnerState:
-    if not db.session.scalar(select(Step.id).join(Pathway, Pathway.id == Step.pathway_id).where(
-            Pathway.course_id == course.id, Step.moodle_cmid.is_not(None)).limit(1)):
+def learner_state(user_id: int, course: Course, pathway_id: int | None = None) -> LearnerState:
+    """The learner's Moodle state in the course; not linked when the pathway shown (or the whole course) has no
+    step that is a Moodle activity, so such a page says nothing of Moodle."""
+    if db.session.scalar(_linked_steps_query(course.id, pathway_id).with_only_columns(Step.id).limit(1)) is None:
         return LearnerState(linked=False)
     mirror = db.session.get(MoodleLearnerSync, (course.id, user_id))
     config, now = current_app.config, utcnow()

@@ -542,3 +542,13 @@ def test_a_new_address_needs_the_token_again(app, person):
     assert response.status_code == 422
     with app.app_context():
         assert db.session.scalars(select(MoodleConnection.rest_url)).one() == ""
+
+
+def test_a_pathway_without_moodle_activities_says_nothing_of_moodle(app, person):
+    """Another pathway of the same course links a Moodle activity: this one has none, so no Moodle status or
+    background reading on its page."""
+    instructor, linked_id = _pathway_with_h5p(person)
+    plain_id = build_pathway(instructor)
+    learner = _learner_with_profile(person)
+    assert 'id="moodle-sync"' in learner.get(f"/learner/pathways/{linked_id}").text
+    assert 'id="moodle-sync"' not in learner.get(f"/learner/pathways/{plain_id}").text
