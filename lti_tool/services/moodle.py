@@ -9,7 +9,7 @@ Moodle's answers are mirrored in MoodleLearnerSync: when Moodle fails, the last 
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -128,8 +128,8 @@ def check_connection(platform: Platform) -> ConnectionCheck:
     listed with its verdict (the page explains what to enable in Moodle)."""
     connection = connection_for(platform.id)
     try:
-        client = client_for(platform, connection)
-        info = client.call(SITE_INFO)
+        with closing(client_for(platform, connection)) as client:
+            info = client.call(SITE_INFO)
     except MoodleError as error:
         if connection is not None:  # not `checked_at`: a failed check says nothing of the functions allowed
             _record_error(connection, error)
@@ -268,14 +268,19 @@ class Picker:
     fetched_at: datetime | None = None
 
 
+def _contents_stale(record: MoodleCourseSync | None) -> bool:
+    """The course's activity list is read again from Moodle after MOODLE_CONTENTS_FRESH_SECONDS."""
+    return record is None or record.contents_fetched_at is None or \
+        utcnow() - record.contents_fetched_at > timedelta(seconds=current_app.config["MOODLE_CONTENTS_FRESH_SECONDS"])
+
+
 def picker(course: Course, *, refresh: bool = False) -> Picker:
     """Stored activities, refreshed from Moodle when stale (or asked): the form still opens when Moodle fails."""
     platform = db.session.get(Platform, course.platform_id)
     connection = connection_for(platform.id)
     record = db.session.get(MoodleCourseSync, course.id)
-    fresh_for = timedelta(seconds=current_app.config["MOODLE_CONTENTS_FRESH_SECONDS"])
     error = None
-    stale = record is None or record.contents_fetched_at is None or utcnow() - record.contents_fetched_at > fresh_for
+    stale = _contents_stale(record)
     failed_lately = record is not None and record.last_error_at is not None and \
         utcnow() - record.last_error_at < timedelta(seconds=current_app.config["MOODLE_RETRY_AFTER_SECONDS"])
     if connection is not None and (refresh or (stale and not failed_lately)):
@@ -532,40 +537,10 @@ def count_learners(course: Course) -> int:
     return db.session.scalar(select(func.count()).select_from(_learner_ids(course).subquery()))
 
 
-def sync_learners(course: Course, learners: Iterable[tuple[int, str]], *, threads: int | None = None,
-                  refresh_contents: bool = True, progress: Callable[[SyncReport], None] | None = None,
-                  commit_every: int | None = None, complete_pass: bool = True) -> SyncReport:
-    """Fetch each learner's state from Moodle (in threads) and apply it (here). Stops at the first failure of
-    the connection itself (token, function, Moodle down): the learners not reached keep their last state."""
-    import time
-
-    started = time.perf_counter()
-    learners = list(learners)
-    report = SyncReport(total=len(learners))
-    record = course_sync_record(course.id)
-    steps = linked_steps(course.id)
-    if not steps:
-        return report
-    platform = db.session.get(Platform, course.platform_id)
-    threads = max(1, threads or current_app.config["MOODLE_SYNC_THREADS"])
-    try:
-        connection = connection_for(platform.id)
-        client = client_for(platform, connection, pool_size=threads)
-        if refresh_contents:
-            refresh_activities(course, client)
-        current = {a.cmid: a for a in activities(course.id, include_deleted=True)}
-        report.deleted_activities = [current[s.moodle_cmid] for s in steps
-                                     if s.moodle_cmid in current and current[s.moodle_cmid].deleted_at]
-        report.untracked_activities = [current[s.moodle_cmid] for s in steps if s.moodle_cmid in current
-                                       and not current[s.moodle_cmid].deleted_at and not current[s.moodle_cmid].tracking]
-        # Until the administrator checks the connection, try the optional SCORM functions too.
-        allowed = set(connection.allowed_functions if connection.checked_at else REQUIRED_FUNCTIONS + SCORM_FUNCTIONS)
-        with _reading(SCORMS_BY_COURSES):
-            plan_ = plan(course, client, steps, allowed)
-    except MoodleError as error:
-        report.error = error
-        _record_failure(record, platform, error)
-        return report
+def _fetch_and_apply(course: Course, client: MoodleClient, plan_: SyncPlan, learners, steps: list[Step],
+                     threads: int, report: SyncReport, commit_every: int | None, progress) -> None:
+    """Learners' states read in threads (no database there), applied here one learner at a time; a failure of the
+    whole connection (a revoked token) stops the remaining reads."""
     stop = threading.Event()
 
     def fetch(learner: tuple[int, str]):
@@ -596,7 +571,47 @@ def sync_learners(course: Course, learners: Iterable[tuple[int, str]], *, thread
                 db.session.commit()
             if progress:
                 progress(report)
-    client.close()
+
+
+def sync_learners(course: Course, learners: Iterable[tuple[int, str]], *, threads: int | None = None,
+                  refresh_contents: bool = True, progress: Callable[[SyncReport], None] | None = None,
+                  commit_every: int | None = None, complete_pass: bool = True) -> SyncReport:
+    """Fetch each learner's state from Moodle (in threads) and apply it (here). Stops at the first failure of
+    the connection itself (token, function, Moodle down): the learners not reached keep their last state."""
+    import time
+
+    started = time.perf_counter()
+    learners = list(learners)
+    report = SyncReport(total=len(learners))
+    record = course_sync_record(course.id)
+    steps = linked_steps(course.id)
+    if not steps:
+        return report
+    platform = db.session.get(Platform, course.platform_id)
+    threads = max(1, threads or current_app.config["MOODLE_SYNC_THREADS"])
+    client = None
+    try:
+        connection = connection_for(platform.id)
+        client = client_for(platform, connection, pool_size=threads)
+        if refresh_contents:
+            refresh_activities(course, client)
+        current = {a.cmid: a for a in activities(course.id, include_deleted=True)}
+        report.deleted_activities = [current[s.moodle_cmid] for s in steps
+                                     if s.moodle_cmid in current and current[s.moodle_cmid].deleted_at]
+        report.untracked_activities = [current[s.moodle_cmid] for s in steps if s.moodle_cmid in current
+                                       and not current[s.moodle_cmid].deleted_at and not current[s.moodle_cmid].tracking]
+        # Until the administrator checks the connection, try the optional SCORM functions too.
+        allowed = set(connection.allowed_functions if connection.checked_at else REQUIRED_FUNCTIONS + SCORM_FUNCTIONS)
+        with _reading(SCORMS_BY_COURSES):
+            plan_ = plan(course, client, steps, allowed)
+    except MoodleError as error:
+        if client is not None:
+            client.close()
+        report.error = error
+        _record_failure(record, platform, error)
+        return report
+    with closing(client):
+        _fetch_and_apply(course, client, plan_, learners, steps, threads, report, commit_every, progress)
     now = utcnow()
     if report.error is None:
         _clear_error(record)
@@ -671,9 +686,7 @@ def refresh_learner(user: User, course: Course) -> tuple[bool, LearnerState]:
     state = learner_state(user.id, course)
     if not state.linked or not state.stale:
         return False, state
-    record = db.session.get(MoodleCourseSync, course.id)
-    contents_stale = record is None or record.contents_fetched_at is None or \
-        utcnow() - record.contents_fetched_at > timedelta(seconds=current_app.config["MOODLE_CONTENTS_FRESH_SECONDS"])
+    contents_stale = _contents_stale(db.session.get(MoodleCourseSync, course.id))
     report = sync_learners(course, [(user.id, user.sub)], threads=1, refresh_contents=contents_stale,
                            complete_pass=False)
     if report.error is not None and report.synced == 0:
