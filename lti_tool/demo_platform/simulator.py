@@ -154,7 +154,7 @@ class PlatformSimulator:
                       message_type: str = "LtiResourceLinkRequest", resource_link: dict | None = None,
                       custom: dict | None = None, lineitem_url: str | None = None,
                       deep_link_return_url: str | None = None, locale: str = "fr", lifetime: int = 60) -> dict:
-        """Claims shaped like Moodle 4.5's (see shared/samples/moodle)."""
+        """Claims shaped like Moodle 4.5's (see tests/data/moodle)."""
         now = int(time.time())
         course_base = f"{self.base_url}/{course.context_id}"
         claims = {

@@ -7,16 +7,12 @@ from sqlalchemy import func, select
 
 from models import Course, CourseMembership, ResourceLink, User, db
 
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples" / "moodle"
-if not SAMPLES.exists():  # a clone next to shared/
-    SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "moodle"
+# Real Moodle 4.5 traffic, vendored in the repository (see tests/data/moodle/README.md).
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "moodle"
 
 
 def load_sample(name):
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.fail(f"Moodle sample {path} is missing: the tests replay real Moodle traffic from shared/")
-    return json.loads(path.read_text())
+    return json.loads((SAMPLES / name).read_text())
 
 
 def test_learner_launch_lands_on_learner_page(lti, client, app):
