@@ -5,8 +5,13 @@ from flask import current_app
 
 from alembic import context
 
-import lti_tool.demo_platform.models  # noqa: F401  (the demo platform's tables share the metadata)
 from models.base import UTCDateTime
+
+
+def include_name(name, type_, parent_names):
+    # The demo platform's tables (DEMO_PLATFORM=1) are on their own metadata, made by `flask lti-demo setup`, not
+    # by migrations: autogenerate on a demo database must not propose to drop them.
+    return not (type_ == "table" and (name or "").startswith("demo_"))
 
 
 def render_item(type_, obj, autogen_context):
@@ -70,7 +75,7 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_name=include_name
     )
 
     with context.begin_transaction():
@@ -106,6 +111,7 @@ def run_migrations_online():
             connection=connection,
             target_metadata=get_metadata(),
             render_item=render_item,
+            include_name=include_name,
             **conf_args
         )
 

@@ -52,6 +52,9 @@ def app(database_url, tmp_path_factory):
     })
     with application.app_context():
         upgrade()  # the schema comes from the migrations, as in production
+        from lti_tool.demo_platform.models import create_demo_tables
+
+        create_demo_tables()  # as `flask lti-demo setup` does: the demo's tables are not in the migrations
     server = make_server("127.0.0.1", 0, application, threaded=True)
     application.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -68,7 +71,10 @@ def clean_database(app):
     with app.app_context():
         db.session.remove()
         # The tool's key survives between tests (an RSA key costs ~0.2 s to make); only the active one.
-        tables = [table for table in reversed(db.metadata.sorted_tables) if table.name != "tool_key"]
+        from lti_tool.demo_platform.models import DemoBase
+
+        tables = [table for metadata in (db.metadata, DemoBase.metadata)
+                  for table in reversed(metadata.sorted_tables) if table.name != "tool_key"]
         with db.engine.begin() as connection:
             connection.execute(text("DELETE FROM tool_key WHERE status <> 'active'"))
             if connection.dialect.name == "postgresql":

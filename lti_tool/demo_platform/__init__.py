@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_demo_platform(app: Flask) -> None:
-    from . import models  # noqa: F401  (tables on the shared metadata)
+    from . import models  # noqa: F401  (its own metadata: tables made by `lti-demo setup`, not migrations)
     from . import moodle_ws  # noqa: F401  (Moodle's REST web services and the activities page join the blueprint)
     from .cli import demo_cli
     from .views import bp

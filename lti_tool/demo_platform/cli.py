@@ -1,4 +1,5 @@
-"""`flask lti-demo setup`: registers demo site moodle-a with the tool, as an administrator would by CLI."""
+"""`flask lti-demo setup`: creates the demo's tables and registers demo site moodle-a with the tool, as an
+administrator would by CLI."""
 from __future__ import annotations
 
 import click
@@ -13,10 +14,13 @@ demo_cli = AppGroup("lti-demo", help="The built-in demo platform.")
 @demo_cli.command("setup")
 @click.option("--base-url", default=None, help="Public URL of the running tool (default: PUBLIC_BASE_URL).")
 def setup(base_url):
-    """Register demo site moodle-a with the tool (idempotent)."""
+    """Create the demo's tables and register demo site moodle-a with the tool (idempotent)."""
     from ..services import keys, moodle, platforms
+    from .models import create_demo_tables
     from .moodle_ws import ws_token
     from .sites import SITES, simulator
+
+    create_demo_tables()  # the demo's own metadata: never in the product's migrations
 
     base = (base_url or current_app.config.get("PUBLIC_BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
     with current_app.test_request_context(base_url=base):

@@ -4,13 +4,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry, relationship
 
-from models.base import Base, TimestampMixin
+from models.base import NAMING_CONVENTION, TimestampMixin, UTCDateTime, db
 
 
-class DemoActivity(TimestampMixin, Base):
+class DemoBase(DeclarativeBase):
+    """The demo's own metadata: its tables are not in the product's migrations, so a production database never
+    gets them. `create_demo_tables()` (run by `flask lti-demo setup`) creates them on a demo database."""
+
+    registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION),
+                        type_annotation_map={datetime: UTCDateTime()})
+
+
+def create_demo_tables() -> None:
+    # create_all, not a migration: the demo's data is disposable (delete the demo database to start over), and a
+    # second Alembic branch would make every `db upgrade` name its heads. Idempotent (checkfirst).
+    DemoBase.metadata.create_all(db.engine)
+
+
+class DemoActivity(TimestampMixin, DemoBase):
     __tablename__ = "demo_activity"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,7 +35,7 @@ class DemoActivity(TimestampMixin, Base):
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-class DemoLineItem(TimestampMixin, Base):
+class DemoLineItem(TimestampMixin, DemoBase):
     __tablename__ = "demo_lineitem"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,7 +51,7 @@ class DemoLineItem(TimestampMixin, Base):
                                                    order_by="DemoScore.id")
 
 
-class DemoScore(Base):
+class DemoScore(DemoBase):
     __tablename__ = "demo_score"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,7 +68,7 @@ class DemoScore(Base):
     lineitem: Mapped[DemoLineItem] = relationship(back_populates="scores")
 
 
-class DemoToolRegistration(TimestampMixin, Base):
+class DemoToolRegistration(TimestampMixin, DemoBase):
     """A tool registered with a demo site through dynamic registration."""
 
     __tablename__ = "demo_tool_registration"
@@ -66,7 +80,7 @@ class DemoToolRegistration(TimestampMixin, Base):
     registration: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class DemoRegistrationToken(TimestampMixin, Base):
+class DemoRegistrationToken(TimestampMixin, DemoBase):
     __tablename__ = "demo_registration_token"
 
     token: Mapped[str] = mapped_column(String(100), primary_key=True)
@@ -74,7 +88,7 @@ class DemoRegistrationToken(TimestampMixin, Base):
     used_at: Mapped[datetime | None]
 
 
-class DemoCompletion(Base):
+class DemoCompletion(DemoBase):
     """A learner's completion of a demo course's activity (and SCORM time), as Moodle's
     course_modules_completion and scorm tracks hold them."""
 

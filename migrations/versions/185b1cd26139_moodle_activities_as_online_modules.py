@@ -17,16 +17,6 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('demo_completion',
-    sa.Column('site', sa.String(length=50), nullable=False),
-    sa.Column('cmid', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.String(length=50), nullable=False),
-    sa.Column('state', sa.Integer(), nullable=False),
-    sa.Column('time_completed', sa.Integer(), nullable=False),
-    sa.Column('scorm_seconds', sa.Integer(), nullable=False),
-    sa.Column('time_modified', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('site', 'cmid', 'user_id', name=op.f('pk_demo_completion'))
-    )
     op.create_table('moodle_connection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('platform_id', sa.Integer(), nullable=False),
@@ -101,4 +91,3 @@ def downgrade():
     op.drop_table('moodle_course_sync')
     op.drop_table('moodle_activity')
     op.drop_table('moodle_connection')
-    op.drop_table('demo_completion')

@@ -37,45 +37,6 @@ def upgrade():
     with op.batch_alter_table('cache_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cache_entry_expires_at'), ['expires_at'], unique=False)
 
-    op.create_table('demo_activity',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('site', sa.String(length=50), nullable=False),
-    sa.Column('context_id', sa.String(length=50), nullable=False),
-    sa.Column('title', sa.String(length=300), nullable=False),
-    sa.Column('url', sa.String(length=1000), nullable=False),
-    sa.Column('custom', sa.JSON(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_activity'))
-    )
-    op.create_table('demo_lineitem',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('site', sa.String(length=50), nullable=False),
-    sa.Column('context_id', sa.String(length=50), nullable=False),
-    sa.Column('label', sa.String(length=300), nullable=False),
-    sa.Column('score_maximum', sa.Double(), nullable=False),
-    sa.Column('resource_id', sa.String(length=255), nullable=False),
-    sa.Column('tag', sa.String(length=255), nullable=False),
-    sa.Column('resource_link_id', sa.String(length=255), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_lineitem'))
-    )
-    op.create_table('demo_registration_token',
-    sa.Column('token', sa.String(length=100), nullable=False),
-    sa.Column('site', sa.String(length=50), nullable=False),
-    sa.Column('used_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('token', name=op.f('pk_demo_registration_token'))
-    )
-    op.create_table('demo_tool_registration',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('site', sa.String(length=50), nullable=False),
-    sa.Column('client_id', sa.String(length=100), nullable=False),
-    sa.Column('deployment_id', sa.String(length=50), nullable=False),
-    sa.Column('registration', sa.JSON(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_tool_registration')),
-    sa.UniqueConstraint('client_id', name=op.f('uq_demo_tool_registration_client_id'))
-    )
     op.create_table('launch_state',
     sa.Column('state', sa.String(length=100), nullable=False),
     sa.Column('nonce', sa.String(length=100), nullable=False),
@@ -102,23 +63,6 @@ def upgrade():
     )
     with op.batch_alter_table('tool_key', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tool_key_status'), ['status'], unique=False)
-
-    op.create_table('demo_score',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('lineitem_id', sa.Integer(), nullable=False),
-    sa.Column('user_id', sa.String(length=50), nullable=False),
-    sa.Column('score_given', sa.Double(), nullable=True),
-    sa.Column('score_maximum', sa.Double(), nullable=True),
-    sa.Column('activity_progress', sa.String(length=30), nullable=False),
-    sa.Column('grading_progress', sa.String(length=30), nullable=False),
-    sa.Column('comment', sa.Text(), nullable=False),
-    sa.Column('timestamp', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['lineitem_id'], ['demo_lineitem.id'], name=op.f('fk_demo_score_lineitem_id_demo_lineitem'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_demo_score'))
-    )
-    with op.batch_alter_table('demo_score', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_demo_score_lineitem_id'), ['lineitem_id'], unique=False)
 
     op.create_table('platform',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -225,10 +169,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_platform_issuer'))
 
     op.drop_table('platform')
-    with op.batch_alter_table('demo_score', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_demo_score_lineitem_id'))
-
-    op.drop_table('demo_score')
     with op.batch_alter_table('tool_key', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tool_key_status'))
 
@@ -237,10 +177,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_launch_state_expires_at'))
 
     op.drop_table('launch_state')
-    op.drop_table('demo_tool_registration')
-    op.drop_table('demo_registration_token')
-    op.drop_table('demo_lineitem')
-    op.drop_table('demo_activity')
     with op.batch_alter_table('cache_entry', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cache_entry_expires_at'))
 
