@@ -14,16 +14,19 @@ from models import db
 from .config import DefaultConfig, instance_secret, load_environment, normalise_database_url
 from .errors import register_error_handlers
 from .extensions import init_extensions
+from .security import init_security
 from .sessions import CookieSessionInterface
 from .signing import secret_keys
 from .urls import external_url
 
 ROOT = Path(__file__).resolve().parent.parent
+# Templates sit at the top of a checkout; an installed wheel carries them inside the package (setup.py).
+TEMPLATES = next(p for p in (Path(__file__).resolve().parent / "templates", ROOT / "templates") if p.is_dir())
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("LTI_TOOL_INSTANCE_PATH")
-    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"),
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(TEMPLATES),
                 instance_path=instance_path or None)
     app.session_interface = CookieSessionInterface()
     configure(app, test_config)
@@ -32,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     configure_requests(app)
+    init_security(app)
     from .cli import register_cli
 
     register_cli(app)
@@ -123,9 +127,7 @@ def configure_requests(app: Flask) -> None:
                 db.session.commit()
             else:
                 db.session.rollback()
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        return response
+        return response  # security headers: security.py
 
     @app.teardown_request
     def rollback_on_error(error):

@@ -15,7 +15,9 @@ migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
 
-MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+# At the top of a checkout; inside the package in an installed wheel (setup.py copies them there).
+MIGRATIONS_DIR = str(next(p for p in (Path(__file__).resolve().parent / "migrations",
+                                      Path(__file__).resolve().parent.parent / "migrations") if p.is_dir()))
 
 
 def select_locale() -> str:
