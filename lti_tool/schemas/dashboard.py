@@ -1,8 +1,10 @@
 """The dashboard's JSON: one schema per table, the same data as the page and the CSV exports."""
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from .base import BaseSchema
 
 
-class ProfessionRowSchema(Schema):
+class ProfessionRowSchema(BaseSchema):
     profession = fields.String()
     label = fields.String()
     enrolled = fields.Integer()
@@ -13,7 +15,7 @@ class ProfessionRowSchema(Schema):
     average_progress = fields.Float()
 
 
-class StepRowSchema(Schema):
+class StepRowSchema(BaseSchema):
     step_id = fields.Integer()
     title = fields.String()
     kind = fields.String()
@@ -22,7 +24,7 @@ class StepRowSchema(Schema):
     rate = fields.Float()
 
 
-class SessionRowSchema(Schema):
+class SessionRowSchema(BaseSchema):
     session_id = fields.Integer()
     title = fields.String()
     starts_at = fields.AwareDateTime()
@@ -36,7 +38,7 @@ class SessionRowSchema(Schema):
     interprofessional = fields.Boolean()
 
 
-class LearnerRowSchema(Schema):
+class LearnerRowSchema(BaseSchema):
     enrolment_id = fields.Integer()
     name = fields.String()
     profession = fields.String()
@@ -45,7 +47,7 @@ class LearnerRowSchema(Schema):
     score = fields.Float()
 
 
-class DashboardSchema(Schema):
+class DashboardSchema(BaseSchema):
     pathway_id = fields.Integer()
     title = fields.String()
     by_profession = fields.List(fields.Nested(ProfessionRowSchema))

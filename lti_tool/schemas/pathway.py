@@ -4,18 +4,19 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import (EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates,
+from marshmallow import (EXCLUDE, ValidationError, fields, pre_load, validate, validates,
                          validates_schema)
 
 from models import SessionFormat, StepKind
 
 from ..services import professions
+from .base import BaseSchema
 
 PARIS = ZoneInfo("Europe/Paris")
 PROFESSION = fields.String(validate=validate.OneOf(list(professions.PROFESSIONS)))
 
 
-class PathwaySchema(Schema):
+class PathwaySchema(BaseSchema):
     class Meta:
         unknown = EXCLUDE
 
@@ -26,7 +27,7 @@ class PathwaySchema(Schema):
     published = fields.Boolean(load_default=True)
 
 
-class QuestionSchema(Schema):
+class QuestionSchema(BaseSchema):
     prompt = fields.String(required=True, validate=validate.Length(min=1, max=1000))
     choices = fields.List(fields.String(validate=validate.Length(min=1, max=500)), required=True,
                           validate=validate.Length(min=2, max=8))
@@ -39,7 +40,7 @@ class QuestionSchema(Schema):
             raise ValidationError(str(_l("The right answer must be one of the choices.")), "answer")
 
 
-class StepSchema(Schema):
+class StepSchema(BaseSchema):
     class Meta:
         unknown = EXCLUDE
 
@@ -106,12 +107,12 @@ class ParisDateTime(fields.DateTime):
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=PARIS)
 
 
-class FacilitatorSchema(Schema):
+class FacilitatorSchema(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     profession = PROFESSION
 
 
-class SessionSchema(Schema):
+class SessionSchema(BaseSchema):
     class Meta:
         unknown = EXCLUDE
 
@@ -157,7 +158,7 @@ class SharedStepSchema(StepSchema):
     unlock_after_step_id = fields.Integer(load_default=None, allow_none=True, load_only=True)
 
 
-class SharedPathwaySchema(Schema):
+class SharedPathwaySchema(BaseSchema):
     """A pathway definition one CPTS exports and another imports."""
 
     class Meta:
@@ -177,7 +178,7 @@ class SharedPathwaySchema(Schema):
                 raise ValidationError(str(_l("A step can only wait for an earlier step.")))
 
 
-class DpcProgrammeSchema(Schema):
+class DpcProgrammeSchema(BaseSchema):
     class Meta:
         unknown = EXCLUDE
 

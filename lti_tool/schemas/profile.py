@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates
+from marshmallow import EXCLUDE, ValidationError, fields, pre_load, validate, validates
 
 from ..services import identifiers, professions
+from .base import BaseSchema
 
 
-class ProfileSchema(Schema):
+class ProfileSchema(BaseSchema):
     class Meta:
         unknown = EXCLUDE
 
