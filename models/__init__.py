@@ -8,11 +8,12 @@ from .moodle import MoodleActivity, MoodleConnection, MoodleCourseSync, MoodleLe
 from .pathways import (ActivityInterval, Enrolment, LearnerProfile, Organisation, Pathway, QuestionnaireAttempt,
                        Step, StepCompletion, StepKind)
 from .people import Course, CourseMembership, ResourceLink, Role, User
-from .workshops import AttendanceMark, AttendanceStatus, Booking, HalfDay, SessionFormat, WorkshopSession
+from .workshops import (AttendanceMark, AttendanceStatus, Booking, BookingNotice, HalfDay, SessionFormat, SheetReopening,
+                        WorkshopSession)
 from .platform import Deployment, Platform, ToolKey
 
 __all__ = [
-    "ActivityInterval", "AttendanceMark", "AttendanceStatus", "Booking", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
+    "ActivityInterval", "AttendanceMark", "AttendanceStatus", "Booking", "BookingNotice", "SheetReopening", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
     "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
     "AdminToken", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
     "MoodleActivity", "MoodleConnection", "MoodleCourseSync", "MoodleLearnerSync",

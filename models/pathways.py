@@ -48,7 +48,8 @@ class Pathway(TimestampMixin, Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
-    published: Mapped[bool] = mapped_column(default=True)
+    published: Mapped[bool] = mapped_column(default=False)  # a draft until the instructor publishes it
+    archived_at: Mapped[datetime | None]  # archived: hidden from learners, read-only, its proof kept
 
     course: Mapped[Course] = relationship()
     organisation: Mapped[Organisation | None] = relationship()

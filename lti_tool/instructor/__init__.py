@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 
-from . import views  # noqa: E402,F401
+from . import lifecycle, views  # noqa: E402,F401

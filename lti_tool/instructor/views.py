@@ -16,8 +16,8 @@ from ..errors import InvalidInput, NotFound, Refused
 from ..forms import first_errors, form_data
 from ..schemas.pathway import (DpcProgrammeSchema, PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
                                parse_questions)
-from ..services import (attendance, completion, dashboard, dpc, grades, moodle, pathways, profile_import,
-                        professions, questionnaires, sharing, workshops)
+from ..services import (attendance, completion, dashboard, dpc, grades, moodle, pathway_lifecycle, pathways,
+                        profile_import, professions, questionnaires, sharing, workshops)
 from ..services.roster import RosterError, never_opened, sync_page
 from . import bp
 
@@ -51,7 +51,7 @@ def create_pathway():
         launch = current_launch()
         return render_template("instructor/home.html", launch=launch, counts={}, pathways=pathways.list_pathways(
             launch.course.id), enrolled={}, values=form_data(request.form), errors=first_errors(error.messages)), 422
-    pathway = pathways.save_pathway(_course(), data)
+    pathway = pathway_lifecycle.create_draft(_course(), data)  # learners see it once published
     return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id), code=303)
 
 
@@ -105,12 +105,11 @@ def edit_pathway(pathway_id: int):
     pathway = pathways.get_pathway(pathway_id, _course().id)
     if request.method == "POST":
         raw = form_data(request.form)
-        raw["published"] = "published" in request.form
         try:
             data = PathwaySchema().load(raw)
         except ValidationError as error:
             return _render_pathway(pathway, values=raw, errors=first_errors(error.messages), status=422)
-        pathways.save_pathway(_course(), data, pathway)
+        pathway_lifecycle.save(_course(), data, pathway)  # publication has its own buttons
         return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id), code=303)
     return _render_pathway(pathway)
 
@@ -237,7 +236,8 @@ def session(session_id: int):
         .join(User, User.id == workshops.Booking.user_id).where(workshops.Booking.session_id == found.id)
         .order_by(workshops.Booking.status, workshops.Booking.created_at)).all()
     return render_template("instructor/session.html", launch=current_launch(), session=found, bookings=bookings,
-                           pair_warning=workshops.pair_warning(found), label=professions.label)
+                           pair_warning=workshops.pair_warning(found), label=professions.label,
+                           started=workshops.has_started(found))
 
 
 def _half_day(half_day_id: int):

@@ -4,7 +4,7 @@ from flask import current_app, jsonify, redirect, render_template, request, url_
 from flask_babel import format_datetime
 from marshmallow import ValidationError
 
-from models import Role, StepKind, WorkshopSession, db
+from models import Role, StepKind, WorkshopSession, db, utcnow
 
 from ..auth import current_launch, role_required
 from ..errors import NotFound, Refused, wants_json
@@ -74,7 +74,8 @@ def pathway(pathway_id: int):
     return render_template("learner/pathway.html", launch=launch, pathway=found, enrolment=enrolment, rows=rows,
                            next_row=completion.next_step(rows), sessions=sessions, bookings=bookings,
                            profile=profile, profession_label=professions.label(profile.profession),
-                           dpc_validated=dpc.is_validated(enrolment),
+                           dpc_validated=dpc.is_validated(enrolment), now=utcnow(),
+                           notices=workshops.take_notices(launch.user.id, found.id),
                            moodle_state=moodle.learner_state(launch.user.id, launch.course, found.id))
 
 

@@ -35,11 +35,13 @@ def code_valid(secret: str, half_day_id: int, code: str, now: float | None = Non
 
 
 def mark(half_day: HalfDay, user_id: int, status: str, *, method: str, by_user_id: int, reason: str = "") -> AttendanceMark:
-    """Append a mark. Changing an existing mark, or anything on a certified sheet, needs a reason."""
+    """Append a mark. Changing an existing mark needs a reason; a certified sheet takes no mark."""
     if status not in AttendanceMark.ALL:
         raise Refused("invalid_form", f"status {status!r}")
+    if half_day.certified_at is not None:  # certified proof never changes; an administrator may reopen it
+        raise Refused("sheet_certified")
     previous = latest_marks(half_day.id).get(user_id)
-    if (previous is not None and previous.status != status or half_day.certified_at) and not reason.strip():
+    if previous is not None and previous.status != status and not reason.strip():
         raise Refused("reason_required")
     entry = AttendanceMark(half_day_id=half_day.id, user_id=user_id, status=status, method=method,
                            recorded_by_user_id=by_user_id, reason=reason.strip(), recorded_at=utcnow())

@@ -55,9 +55,12 @@ def sessions_overview(pathway_id: int) -> list[dict]:
     half_days = dict(db.session.execute(
         select(HalfDay.session_id, func.count()).where(HalfDay.session_id.in_(ids)).group_by(HalfDay.session_id)).all())
     attended_statuses = (AttendanceMark.PRESENT, AttendanceMark.LATE)
+    # Only confirmed people count on both sides of the rate, so it never exceeds 100 %.
     attended = dict(db.session.execute(
-        select(AttendanceStatus.session_id, func.count()).where(AttendanceStatus.session_id.in_(ids),
-                                                                AttendanceStatus.status.in_(attended_statuses))
+        select(AttendanceStatus.session_id, func.count())
+        .join(Booking, (Booking.session_id == AttendanceStatus.session_id) & (Booking.user_id == AttendanceStatus.user_id))
+        .where(AttendanceStatus.session_id.in_(ids), AttendanceStatus.status.in_(attended_statuses),
+               Booking.status == Booking.CONFIRMED)
         .group_by(AttendanceStatus.session_id)).all())
     present_professions = db.session.execute(
         select(AttendanceStatus.session_id, AttendanceStatus.profession, func.count(func.distinct(AttendanceStatus.user_id)))

@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from models import Booking, HalfDay, LearnerProfile, Step, User, WorkshopSession, db, utcnow
+from models import (Booking, BookingNotice, Enrolment, HalfDay, LearnerProfile, Step, StepCompletion, User,
+                    WorkshopSession, db, utcnow)
 
 from ..errors import Refused
-from . import professions
+from . import completion, professions
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = time(12, 0)
+ACTIVE = (Booking.CONFIRMED, Booking.WAITLISTED)
 
 
 def half_days_between(starts_at: datetime, ends_at: datetime) -> list[tuple[date, str, datetime, datetime]]:
@@ -119,13 +121,41 @@ def _release_seat(session: WorkshopSession) -> None:
                        .execution_options(synchronize_session=False))
 
 
+def has_started(session: WorkshopSession, now: datetime | None = None) -> bool:
+    """From its start a session is what happened: its bookings are the roster of the attendance sheets."""
+    return (now or utcnow()) >= session.starts_at
+
+
+def _step_done(step: Step, user_id: int) -> bool:
+    return db.session.scalar(select(func.count()).select_from(StepCompletion).join(
+        Enrolment, Enrolment.id == StepCompletion.enrolment_id).where(
+        Enrolment.pathway_id == step.pathway_id, Enrolment.user_id == user_id,
+        StepCompletion.step_id == step.id)) > 0
+
+
+def _hold_step(session: WorkshopSession, user: User, now: datetime) -> None:
+    """One active booking per learner and workshop step; a booking of a past session that the learner did not
+    complete is released (kept as it is, with its attendance) so that they can book a later session."""
+    if _step_done(session.step, user.id):
+        raise Refused("step_already_done")
+    for other in db.session.scalars(select(Booking).where(
+            Booking.step_id == session.step_id, Booking.user_id == user.id, Booking.session_id != session.id,
+            Booking.status.in_(ACTIVE), Booking.released.is_(False))):
+        if other.session.ends_at > now:
+            raise Refused("already_booked_in_step")
+        other.released = True
+    db.session.flush()
+
+
 def book(session: WorkshopSession, user: User, now: datetime | None = None) -> Booking:
     """Confirmed if a seat (and the profession's quota) allows, else waitlisted. Idempotent per person."""
     now = now or utcnow()
     if session.cancelled:
         raise Refused("session_cancelled")
+    if not session.step.pathway.published:
+        raise Refused("pathway_closed")
     deadline = session.registration_deadline or session.starts_at
-    if now >= deadline:
+    if now >= min(deadline, session.starts_at):
         raise Refused("session_past")
     profession = _profession_of(user)
     if session.target_professions and profession not in session.target_professions:
@@ -133,19 +163,25 @@ def book(session: WorkshopSession, user: User, now: datetime | None = None) -> B
     booking = booking_of(session.id, user.id)
     if booking is not None and booking.status != Booking.CANCELLED:
         return booking
+    _hold_step(session, user, now)
     if booking is None:
         try:
             with db.session.begin_nested():  # a concurrent first booking by the same person wins, not a 500
-                booking = Booking(session_id=session.id, user_id=user.id, profession=profession,
-                                  status=Booking.CANCELLED)
+                booking = Booking(session_id=session.id, step_id=session.step_id, user_id=user.id,
+                                  profession=profession, status=Booking.CANCELLED)
                 db.session.add(booking)
         except IntegrityError:
             booking = booking_of(session.id, user.id)
-    # Claim the (cancelled) booking first, then the seat: two concurrent clicks take one seat at most.
-    claimed = db.session.execute(
-        update(Booking).where(Booking.id == booking.id, Booking.status == Booking.CANCELLED)
-        .values(status=Booking.WAITLISTED, profession=profession, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
+    # Claim the (cancelled) booking first, then the seat: two concurrent clicks take one seat at most. The
+    # partial unique index refuses a second active booking in the step made at the same moment.
+    try:
+        with db.session.begin_nested():
+            claimed = db.session.execute(
+                update(Booking).where(Booking.id == booking.id, Booking.status == Booking.CANCELLED)
+                .values(status=Booking.WAITLISTED, profession=profession, released=False, updated_at=now)
+                .execution_options(synchronize_session=False)).rowcount
+    except IntegrityError as error:
+        raise Refused("already_booked_in_step", "concurrent booking in the step") from error
     if claimed != 1:
         db.session.refresh(booking)
         return booking
@@ -153,14 +189,20 @@ def book(session: WorkshopSession, user: User, now: datetime | None = None) -> B
         db.session.execute(update(Booking).where(Booking.id == booking.id).values(status=Booking.CONFIRMED)
                            .execution_options(synchronize_session=False))
     db.session.refresh(booking)
+    recompute_learners(session, [user.id])
     return booking
 
 
-def cancel(session: WorkshopSession, user: User) -> Booking | None:
-    """Cancel; a freed seat goes to the first person on the waitlist whom the quotas allow."""
+def cancel(session: WorkshopSession, user: User, now: datetime | None = None) -> Booking | None:
+    """Cancel before the session starts; a freed seat goes to the first person on the waitlist whom the quotas
+    allow (they are told on their pathway page)."""
     booking = booking_of(session.id, user.id)
     if booking is None or booking.status == Booking.CANCELLED:
         raise Refused("not_booked")
+    if has_started(session, now) or any(half.certified_at for half in session.half_days):
+        raise Refused("booking_locked")
+    if not session.step.pathway.published:
+        raise Refused("pathway_closed")
     # Conditional: of two concurrent cancellations (a double click), only one frees the seat.
     changed = db.session.execute(
         update(Booking).where(Booking.id == booking.id, Booking.status == booking.status)
@@ -169,19 +211,53 @@ def cancel(session: WorkshopSession, user: User) -> Booking | None:
         raise Refused("not_booked", "cancelled concurrently")
     was_confirmed = booking.status == Booking.CONFIRMED
     db.session.refresh(booking)
-    promoted = None
-    if was_confirmed and session.ends_at > utcnow():
+    if was_confirmed:
         _release_seat(session)
-        waiting = db.session.scalars(select(Booking).where(Booking.session_id == session.id,
-                                                           Booking.status == Booking.WAITLISTED)
-                                     .order_by(Booking.created_at, Booking.id))
-        for candidate in waiting:
-            if _take_seat(session, candidate.profession):
-                candidate.status, candidate.updated_at = Booking.CONFIRMED, utcnow()
-                promoted = candidate
-                break
+    promoted = promote_waitlist(session)
+    recompute_learners(session, [user.id])
+    return promoted[0] if promoted else None
+
+
+def promote_waitlist(session: WorkshopSession) -> list[Booking]:
+    """Fill free seats from the waitlist, in order, as quotas allow; each promotion is recorded as a notice.
+    Never once the session has started: its bookings are then the roster."""
+    promoted: list[Booking] = []
+    if session.cancelled or has_started(session):
+        return promoted
+    waiting = list(db.session.scalars(select(Booking).where(Booking.session_id == session.id,
+                                                            Booking.status == Booking.WAITLISTED)
+                                      .order_by(Booking.created_at, Booking.id)))
+    for candidate in waiting:
+        if _take_seat(session, candidate.profession):
+            candidate.status, candidate.updated_at = Booking.CONFIRMED, utcnow()
+            db.session.add(BookingNotice(booking_id=candidate.id, user_id=candidate.user_id, session_id=session.id,
+                                         kind=BookingNotice.PROMOTED))
+            promoted.append(candidate)
     db.session.flush()
+    recompute_learners(session, [b.user_id for b in promoted])
     return promoted
+
+
+def recompute_learners(session: WorkshopSession, user_ids: list[int]) -> None:
+    """What a learner has done changed: progress and grade through the completion service."""
+    if not user_ids:
+        return
+    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.pathway_id == session.step.pathway_id,
+                                                                Enrolment.user_id.in_(user_ids))):
+        completion.recompute(enrolment)
+
+
+def take_notices(user_id: int, pathway_id: int) -> list[BookingNotice]:
+    """The learner's unseen notices for this pathway, marked seen as they are shown."""
+    found = list(db.session.scalars(select(BookingNotice).join(WorkshopSession, WorkshopSession.id ==
+                                                               BookingNotice.session_id)
+                                    .join(Step, Step.id == WorkshopSession.step_id)
+                                    .where(BookingNotice.user_id == user_id, BookingNotice.seen_at.is_(None),
+                                           Step.pathway_id == pathway_id).order_by(BookingNotice.id)))
+    for notice in found:
+        notice.seen_at = utcnow()
+    db.session.flush()
+    return found
 
 
 def counts(session_id: int) -> dict[str, int]:

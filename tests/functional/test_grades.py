@@ -10,7 +10,7 @@ from lti_tool.services import grades
 from models import GradeOutbox, Pathway, ResourceLink, db, utcnow
 from tests.fixtures.browser import LtiBrowser, parse_form, path_of
 from tests.fixtures.concurrency import at_once
-from tests.functional.test_pathways_flow import _any_csrf, build_pathway, fill_profile, post
+from tests.functional.test_pathways_flow import _any_csrf, build_pathway, fill_profile, post, publish
 
 
 def place_pathway(app, platform, pathway_id, course="11", user="201"):
@@ -46,6 +46,7 @@ def complete_module_pathway(app, person, platform):
     for title in ("Module 1", "Module 2"):
         post(instructor, f"/instructor/pathways/{pathway_id}/steps", {"kind": "module", "title": title, "weight": "1"},
              page=f"/instructor/pathways/{pathway_id}")
+    publish(instructor, pathway_id)
     activity_id = place_pathway(app, platform, pathway_id)
     learner = person("104", activity=str(activity_id))
     assert learner.landing.endswith(f"/learner/pathways/{pathway_id}") or "profile" in learner.landing

@@ -12,7 +12,7 @@ from lti_tool.demo_platform.moodle_ws import ws_token
 from lti_tool.services import grades
 from models import (ActivityInterval, Enrolment, MoodleConnection, Platform, Step, StepCompletion, User, db)
 from tests.functional.test_grades import place_pathway
-from tests.functional.test_pathways_flow import _any_csrf, build_pathway, fill_profile, post
+from tests.functional.test_pathways_flow import _any_csrf, build_pathway, fill_profile, post, publish
 
 SCORM, H5P, QUIZ, FORUM = 511, 512, 513, 501  # demo course 11
 
@@ -412,6 +412,7 @@ def test_score_rises_with_each_activity_done_in_moodle_up_to_full_marks(app, per
     pathway_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
     assert _link(instructor, pathway_id, H5P, "Cas cliniques (Moodle)").status_code == 303
     assert _link(instructor, pathway_id, QUIZ, "Quiz (Moodle)").status_code == 303
+    publish(instructor, pathway_id)
     activity_id = place_pathway(app, platform, pathway_id)
     learner = _learner_with_profile(person, activity=str(activity_id))
 
@@ -527,8 +528,8 @@ def test_odd_numbers_in_forms_are_not_500s(app, person):
 
 def test_the_sync_does_not_enrol_learners_into_a_draft_pathway(app, person, client, runner):
     instructor, pathway_id = _pathway_with_h5p(person)
-    assert post(instructor, f"/instructor/pathways/{pathway_id}", {"title": "Brouillon"},
-                page=f"/instructor/pathways/{pathway_id}").status_code == 303  # unchecked: unpublished
+    assert post(instructor, f"/instructor/pathways/{pathway_id}/unpublish", {},
+                page=f"/instructor/pathways/{pathway_id}").status_code == 303  # back to draft
     person("103")
     _demo_complete(client, H5P, user="103")
     assert runner.invoke(args=["lti", "moodle", "sync"]).exit_code == 0

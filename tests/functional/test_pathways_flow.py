@@ -48,7 +48,14 @@ def build_pathway(instructor):
     for data in steps:
         response = post(instructor, f"/instructor/pathways/{pathway_id}/steps", data, page=f"/instructor/pathways/{pathway_id}")
         assert response.status_code == 303, response.text
+    publish(instructor, pathway_id)
     return pathway_id
+
+
+def publish(instructor, pathway_id):
+    """A new pathway is a draft: learners see it once the instructor publishes it."""
+    response = post(instructor, f"/instructor/pathways/{pathway_id}/publish", {}, page=f"/instructor/pathways/{pathway_id}")
+    assert response.status_code == 303, response.text
 
 
 def schedule(app, instructor, pathway_id, capacity=10, facilitator_2="infirmier"):
