@@ -33,6 +33,11 @@ class DefaultConfig:
     # Dynamic registration and platform URLs must be https, except on a development machine.
     LTI_ALLOW_HTTP_PLATFORMS = False
     TOOL_NAME = "Parcours hybrides CPTS"
+    # The training body printed on certificates and attendance sheets (its ANDPC registration number, and an
+    # optional PNG/JPEG logo file); a pathway's own CPTS or training body, when set, names the organiser.
+    ORGANISATION_NAME = ""
+    ORGANISATION_DPC_NUMBER = ""
+    ORGANISATION_LOGO: str | None = None
 
     # Fernet keys (comma-separated, newest first) that encrypt stored secrets such as Moodle web service
     # tokens; when unset, one is derived from SECRET_KEY.
@@ -62,6 +67,9 @@ ENV_KEYS = {
     "LTI_ALLOW_HTTP_PLATFORMS": "LTI_ALLOW_HTTP_PLATFORMS",
     "DEMO_PLATFORM_LATENCY_MS": "DEMO_PLATFORM_LATENCY_MS",
     "DATA_ENCRYPTION_KEYS": "DATA_ENCRYPTION_KEYS",
+    "ORGANISATION_NAME": "ORGANISATION_NAME",
+    "ORGANISATION_DPC_NUMBER": "ORGANISATION_DPC_NUMBER",
+    "ORGANISATION_LOGO": "ORGANISATION_LOGO",
 }
 BOOLEAN_KEYS = {"DEMO_PLATFORM", "LTI_ALLOW_HTTP_PLATFORMS"}
 

@@ -4,16 +4,17 @@ import csv
 import io
 import json
 
-from flask import Response, current_app, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from models import CourseMembership, Enrolment, Role, StepKind, User, WorkshopSession, db, utcnow
 
+from .. import documents
 from ..auth import current_launch, role_required
 from ..errors import InvalidInput, NotFound, Refused
-from ..forms import first_errors, form_data
+from ..forms import first_errors, form_data, session_errors, session_quotas
 from ..schemas.pathway import (DpcProgrammeSchema, PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
                                parse_questions)
 from ..services import (attendance, completion, dashboard, dpc, grades, moodle, pathway_lifecycle, pathways,
@@ -149,11 +150,17 @@ def edit_step(step_id: int):
                         "weight": step.weight, "content_url": step.content_url, "embed": step.embed,
                         "questionnaire_role": step.questionnaire_role, "moodle_cmid": step.moodle_cmid,
                         "questions_text": format_questions(step.questions)}
+    return _render_step(step, values, errors)
+
+
+def _render_step(step, values, errors, session_values=None, session_errors=None):
+    """The step page, also after a refused step or session form: what was typed comes back with its errors."""
     return render_template("instructor/step.html", launch=current_launch(), step=step, values=values, errors=errors,
                            professions=professions.choices(), sessions=workshops.sessions_for_step(step.id),
                            other_steps=[(str(s.id), s.title) for s in step.pathway.steps if s.id != step.id],
-                           session_values={"format": "workshop", "capacity": 12}, session_errors={},
-                           formats=_formats(), **_moodle_context(step.pathway.course)), (422 if errors else 200)
+                           session_values=session_values or {"format": "workshop", "capacity": 12},
+                           session_errors=session_errors or {}, formats=_formats(),
+                           **_moodle_context(step.pathway.course)), (422 if errors or session_errors else 200)
 
 
 @bp.post("/steps/<int:step_id>/delete")
@@ -191,13 +198,9 @@ def _session_form_data():
         data.pop(f"facilitator_name_{index}", None)
         data.pop(f"facilitator_profession_{index}", None)
     data["facilitators"] = facilitators
-    quotas = {}
-    for line in (request.form.get("quotas_text") or "").splitlines():
-        if ":" in line:
-            code, _, number = line.partition(":")
-            quotas[code.strip()] = number.strip()
-    data["quotas"] = quotas
-    data.pop("quotas_text", None)
+    data["quotas"] = session_quotas(request.form)  # one number field per profession: quota_<code>
+    for key in [key for key in data if key.startswith("quota_")]:
+        data.pop(key)
     return data
 
 
@@ -211,12 +214,15 @@ def add_session(step_id: int):
     try:
         data = SessionSchema().load(raw)
     except ValidationError as error:
-        values = dict(form_data(request.form, lists=("target_professions",)))
-        return render_template("instructor/step.html", launch=current_launch(), step=step, values={
-            "kind": step.kind, "title": step.title, "required_for": step.required_for or [], "weight": step.weight},
-            errors={}, professions=professions.choices(), sessions=workshops.sessions_for_step(step.id),
-            other_steps=[(str(s.id), s.title) for s in step.pathway.steps if s.id != step.id], session_values=values, session_errors=first_errors(error.messages), formats=_formats()), 422
+        # The whole page again (it needs the Moodle picker too), with what was typed and the errors by field.
+        step_values = {"kind": step.kind, "title": step.title, "description": step.description,
+                       "required_for": step.required_for or [], "weight": step.weight,
+                       "estimated_minutes": step.estimated_minutes, "minimum_minutes": step.minimum_minutes,
+                       "unlock_after_step_id": step.unlock_after_step_id}
+        return _render_step(step, step_values, {}, form_data(request.form, lists=("target_professions",)),
+                            session_errors(error.messages))
     session = workshops.save_session(step, data)
+    flash(_("Session scheduled."), "success")
     return redirect(url_for("instructor.session", session_id=session.id), code=303)
 
 
@@ -255,13 +261,16 @@ def _roster(half_day):
 @bp.get("/halfdays/<int:half_day_id>/roster")
 @role_required(INSTRUCTOR)
 def roster(half_day_id: int):
-    half_day = _half_day(half_day_id)
+    return _render_roster(_half_day(half_day_id))
+
+
+def _render_roster(half_day, mark_errors=None):
     people, marks = _roster(half_day)
     code = attendance.current_code(current_app.config["SECRET_KEY"], half_day.id)
     checkin_url = url_for("learner.checkin", half_day=half_day.id, code=code, _external=True)
     return render_template("instructor/roster.html", launch=current_launch(), half_day=half_day, people=people,
                            marks=marks, code=code, qr_svg=attendance.qr_svg(checkin_url), label=professions.label,
-                           half_day_is_over=half_day.ends_at <= utcnow())
+                           half_day_is_over=half_day.ends_at <= utcnow(), mark_errors=mark_errors or {})
 
 
 @bp.post("/halfdays/<int:half_day_id>/marks")
@@ -272,8 +281,14 @@ def mark(half_day_id: int):
     people, _ = _roster(half_day)
     if user_id not in {person.id for person in people}:
         raise NotFound(detail="not on this roster")
-    attendance.mark(half_day, user_id, request.form.get("status", ""), method="roster",
-                    by_user_id=current_launch().user.id, reason=request.form.get("reason", ""))
+    try:
+        attendance.mark(half_day, user_id, request.form.get("status", ""), method="roster",
+                        by_user_id=current_launch().user.id, reason=request.form.get("reason", ""))
+    except Refused as refused:
+        if refused.code != "reason_required":
+            raise
+        # The roster again, the error on this person's reason field (the facilitator is mid-session).
+        return _render_roster(half_day, mark_errors={user_id: refused.message}), 422
     return redirect(url_for("instructor.roster", half_day_id=half_day.id, _anchor=f"person-{user_id}"), code=303)
 
 
@@ -291,7 +306,7 @@ def sheet(half_day_id: int):
     half_day = _half_day(half_day_id)
     people, marks = _roster(half_day)
     if request.args.get("format") == "pdf":
-        pdf = attendance.sheet_pdf(half_day, people, marks, label=professions.label)
+        pdf = documents.sheet_pdf(half_day, people, marks, label=professions.label)
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition": f'attachment; filename="emargement-{half_day.day.isoformat()}-{half_day.period}.pdf"'})
     return render_template("instructor/sheet.html", launch=current_launch(), half_day=half_day, people=people,
@@ -364,17 +379,22 @@ def learner(pathway_id: int, enrolment_id: int):
         reason = (request.form.get("reason") or "").strip()
         if step.pathway_id != pathway.id:
             raise NotFound()
-        if not reason:
-            raise Refused("reason_required")
+        if not reason:  # the page again, the error on this step's reason field
+            return _render_learner(pathway, enrolment, {step.id: _("Give a reason for this correction.")}), 422
         if request.form.get("action") == "withdraw":
             completion.withdraw_completion(enrolment, step)
         else:
             completion.record_completion(enrolment, step, source="instructor", reason=reason,
                                          by_user_id=current_launch().user.id)
         return redirect(url_for("instructor.learner", pathway_id=pathway.id, enrolment_id=enrolment.id), code=303)
+    return _render_learner(pathway, enrolment, {})
+
+
+def _render_learner(pathway, enrolment, step_errors: dict):
     return render_template("instructor/learner.html", launch=current_launch(), pathway=pathway, enrolment=enrolment,
                            rows=completion.statuses(enrolment), completions=completion.completions(enrolment),
-                           pre_post=questionnaires.pre_post_for(enrolment), label=professions.label)
+                           pre_post=questionnaires.pre_post_for(enrolment), label=professions.label,
+                           step_errors=step_errors)
 
 
 @bp.get("/pathways/<int:pathway_id>/share.json")

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from models import Role, StepKind, WorkshopSession, db, utcnow
@@ -113,11 +114,17 @@ def step(step_id: int):
     launch, found, enrolment = _step_and_enrolment(step_id)
     if found.kind == StepKind.WORKSHOP:
         return redirect(url_for("learner.pathway", pathway_id=found.pathway_id, _anchor=f"step-{found.id}"))
+    return _render_step(launch, found, enrolment)
+
+
+def _render_step(launch, found, enrolment, *, problem=None, answers=None, status=200):
+    """A module or questionnaire page; after a refused action, the same page with what went wrong and what was
+    answered (never a dead end)."""
     rows = {row.step.id: row for row in completion.statuses(enrolment)}
     template = "learner/module.html" if found.kind == StepKind.MODULE else "learner/questionnaire.html"
     attempts = questionnaires.attempts(enrolment, found) if found.kind == StepKind.QUESTIONNAIRE else []
     return render_template(template, launch=launch, step=found, row=rows[found.id], enrolment=enrolment,
-                           attempts=attempts)
+                           attempts=attempts, problem=problem, answers=answers or {}), status
 
 
 @bp.post("/steps/<int:step_id>/heartbeat")
@@ -133,21 +140,28 @@ def heartbeat(step_id: int):
 @bp.post("/steps/<int:step_id>/done")
 @role_required(Role.LEARNER)
 def mark_done(step_id: int):
-    _, found, enrolment = _step_and_enrolment(step_id)
+    launch, found, enrolment = _step_and_enrolment(step_id)
     if found.kind != StepKind.MODULE:
         raise NotFound()
-    completion.learner_marks_module_done(enrolment, found)
+    try:
+        completion.learner_marks_module_done(enrolment, found)
+    except Refused as refused:  # e.g. too early: the module page again, with the time still needed
+        return _render_step(launch, found, enrolment, problem=refused, status=refused.status)
     return redirect(url_for("learner.pathway", pathway_id=found.pathway_id), code=303)
 
 
 @bp.post("/steps/<int:step_id>/answers")
 @role_required(Role.LEARNER)
 def answer(step_id: int):
-    _, found, enrolment = _step_and_enrolment(step_id)
+    launch, found, enrolment = _step_and_enrolment(step_id)
     if found.kind != StepKind.QUESTIONNAIRE:
         raise NotFound()
     answers = [request.form.get(f"q{index}") for index in range(len(found.questions))]
-    questionnaires.submit(enrolment, found, answers)
+    try:
+        questionnaires.submit(enrolment, found, answers)
+    except Refused as refused:  # e.g. a question left unanswered: the answers given stay ticked
+        return _render_step(launch, found, enrolment, problem=refused, status=422 if refused.code == "invalid_form"
+                            else refused.status, answers={f"q{i}": a for i, a in enumerate(answers) if a is not None})
     return redirect(url_for("learner.step", step_id=found.id), code=303)
 
 
@@ -166,7 +180,9 @@ def book(session_id: int):
     _require_profile(launch)
     session = _session(session_id)
     pathways.enrol(session.step.pathway, launch.user)
-    workshops.book(session, launch.user)
+    booking = workshops.book(session, launch.user)
+    flash(_("Registration confirmed.") if booking.status == booking.CONFIRMED
+          else _("You are on the waiting list: you will be registered if a seat frees up."), "success")
     return redirect(url_for("learner.pathway", pathway_id=session.step.pathway_id, _anchor=f"step-{session.step_id}"),
                     code=303)
 

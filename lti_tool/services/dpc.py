@@ -183,41 +183,6 @@ def hours(enrolment: Enrolment) -> tuple[float, float]:
     return round(seconds_in_person / 3600, 1), round(online / 3600, 1)
 
 
-def certificate_pdf(enrolment: Enrolment, programme: DpcProgramme, validation: DpcValidation) -> bytes:
-    from flask_babel import format_date
-    from fpdf import FPDF
-
-    from .attendance import _latin
-
-    profile = db.session.get(LearnerProfile, enrolment.user_id)
-    user = db.session.get(User, enrolment.user_id)
-    in_person, online = hours(enrolment)
-    pdf = FPDF(format="A4")
-    pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.multi_cell(0, 10, _latin("Attestation de participation — Développement professionnel continu"),
-                   new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", "", 11)
-    organisation = enrolment.pathway.organisation.name if enrolment.pathway.organisation else ""
-    lines = [
-        f"Organisme : {organisation}",
-        f"Action DPC n° {programme.action_number} — session n° {programme.session_number} ({programme.type})",
-        f"Programme : {enrolment.pathway.title}",
-        "",
-        f"Participant : {user.display_name}",
-        f"Profession : {professions.label(profile.profession if profile else '')}",
-        f"RPPS : {profile.rpps}" if profile and profile.rpps else f"ADELI : {profile.adeli if profile else ''}",
-        "",
-        f"Heures en présentiel (demi-journées émargées et certifiées) : {in_person} h",
-        "Dates en présentiel : " + (", ".join(attended_dates(enrolment)) or "-"),
-        f"Heures en ligne (temps tracé) : {online} h",
-        f"Validation le {format_date(validation.decided_at, 'd MMMM y')} — attestation n° {validation.certificate_number}",
-    ]
-    for line in lines:
-        pdf.multi_cell(0, 7, _latin(line), new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
-
-
 def declaration_rows(pathway_id: int) -> list[dict]:
     """One line per validated participant, for the declaration to the agency."""
     programme = programme_of(pathway_id)
@@ -245,6 +210,8 @@ def certificate_for(enrolment: Enrolment) -> tuple[bytes, str]:
     validation = validations(enrolment.pathway_id).get(enrolment.id)
     if programme is None or validation is None or validation.state != DpcValidation.GRANTED:
         raise Refused("dpc_not_validated")
+    from ..documents import certificate_pdf  # the layout lives with the documents; the rules stay here
+
     return certificate_pdf(enrolment, programme, validation), f"attestation-{validation.certificate_number}.pdf"
 
 
@@ -262,6 +229,7 @@ def evidence_pack(session, label) -> bytes:
 
     from models import Booking
 
+    from ..documents import sheet_pdf
     from . import attendance
 
     buffer = io.BytesIO()
@@ -272,7 +240,7 @@ def evidence_pack(session, label) -> bytes:
             .order_by(User.family_name, User.name)).all()
         for half in session.half_days:
             name = f"emargement-{half.day.isoformat()}-{half.period}{'' if half.certified_at else '-NON-CERTIFIEE'}.pdf"
-            archive.writestr(name, attendance.sheet_pdf(half, people, attendance.latest_marks(half.id), label=label))
+            archive.writestr(name, sheet_pdf(half, people, attendance.latest_marks(half.id), label=label))
         user_ids = [person.id for person in people]
         enrolments = {e.user_id: e for e in db.session.scalars(select(Enrolment).where(
             Enrolment.pathway_id == session.step.pathway_id, Enrolment.user_id.in_(user_ids)))}

@@ -81,7 +81,8 @@ def test_validation_refused_when_a_rule_is_not_met(app, person, platform):
     instructor, learner, pathway_id = attended_learner(app, person, platform, rpps="")
     save_programme(instructor, pathway_id, minimum_participants="5")
     page = instructor.get(f"/instructor/pathways/{pathway_id}/dpc")
-    assert "identifier" in page.text and "minimum_participants" in page.text and 'value="validate"' not in page.text
+    assert "pas de numéro RPPS ni ADELI" in page.text and "trop peu de participants" in page.text
+    assert ">minimum_participants<" not in page.text and "value=\"validate\"" not in page.text  # words, not codes
     with app.app_context():
         enrolment_id = db.session.scalars(select(Enrolment.id).join(LearnerProfile, LearnerProfile.user_id == Enrolment.user_id)).one()
     response = post(instructor, f"/instructor/pathways/{pathway_id}/dpc/{enrolment_id}", {"action": "validate"},
