@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from models import ActivityInterval, Enrolment, Step, StepCompletion, db, utcnow
 
 from ..errors import Refused
+from . import moodle_links
 
 HEARTBEAT_GAP_SECONDS = 90  # a page seen again within this gap continues the same interval
 HEARTBEAT_MAX_CREDIT = 60  # never credit more than this per heartbeat (a tab left open is not study time)
@@ -95,9 +96,7 @@ def record_completion(enrolment: Enrolment, step: Step, *, source: str, score: f
     completion.score, completion.source, completion.reason = score, source, reason
     completion.recorded_by_user_id, completion.completed_at = by_user_id, utcnow()
     if step.moodle_cmid is not None and source == "instructor":
-        from . import moodle
-
-        moodle.remember_withdrawal(enrolment, step, withdrawn=False)
+        moodle_links.remember_withdrawal(enrolment, step, withdrawn=False)
     db.session.flush()
     recompute(enrolment)
     return completion
@@ -107,9 +106,7 @@ def withdraw_completion(enrolment: Enrolment, step: Step) -> None:
     completion = db.session.scalars(select(StepCompletion).where(
         StepCompletion.enrolment_id == enrolment.id, StepCompletion.step_id == step.id)).first()
     if step.moodle_cmid is not None:  # else the next Moodle sync would give it back
-        from . import moodle
-
-        moodle.remember_withdrawal(enrolment, step, withdrawn=True)
+        moodle_links.remember_withdrawal(enrolment, step, withdrawn=True)
     if completion is not None:
         db.session.delete(completion)
         db.session.flush()

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from models import Course, Enrolment, LearnerProfile, Organisation, Pathway, Step, StepKind, User, db
 
 from ..errors import NotFound
+from . import moodle_links
 
 
 def list_pathways(course_id: int, *, published_only: bool = False) -> list[Pathway]:
@@ -83,13 +84,11 @@ def _link_moodle_activity(pathway: Pathway, step: Step, cmid: int | None) -> Non
     so their next visit (or the next sync) reads it."""
     from models import MoodleLearnerSync
 
-    from . import moodle
-
     if cmid == step.moodle_cmid:
         return
     if cmid is not None:
-        found = moodle.validate_link(pathway.course_id, cmid)
-        previous = moodle.activity(pathway.course_id, step.moodle_cmid)
+        found = moodle_links.validate_link(pathway.course_id, cmid)
+        previous = moodle_links.activity(pathway.course_id, step.moodle_cmid)
         if not step.content_url or (previous is not None and step.content_url == previous.url):
             step.content_url = found.url  # the old activity's address would open the wrong activity
     step.moodle_cmid = cmid
