@@ -11,7 +11,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db
 
-from .config import DefaultConfig, instance_secret, load_environment, normalise_database_url
+from .config import (DefaultConfig, instance_secret, load_environment, normalise_database_url,
+                     prepare_instance_folder, secure_sqlite_file)
 from .errors import register_error_handlers
 from .extensions import init_extensions
 from .security import init_security
@@ -44,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def configure(app: Flask, test_config: dict | None) -> None:
     app.config.from_object(DefaultConfig)
-    os.makedirs(app.instance_path, exist_ok=True)
+    prepare_instance_folder(app.instance_path)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         load_environment(app.config)
@@ -54,6 +55,7 @@ def configure(app: Flask, test_config: dict | None) -> None:
         app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key")
     uri = app.config.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{Path(app.instance_path) / 'lti_tool.sqlite'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(uri)
+    secure_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
     if uri.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     # Inside Moodle's iframe the session cookie is third-party: over https it must be SameSite=None,

@@ -29,7 +29,12 @@ class DefaultConfig:
     LTI_STATE_LIFETIME_SECONDS = 600
     LTI_JWKS_CACHE_SECONDS = 3600
     LTI_JWKS_REFETCH_MIN_INTERVAL_SECONDS = 30  # an unknown kid refetches the platform keys at most this often
+    # Every outbound call (platform keys, tokens, AGS, NRPS, dynamic registration) ends within this many seconds
+    # in total, however slowly the other side answers (services/http.py).
     LTI_HTTP_TIMEOUT_SECONDS = 10
+    # Origins, besides the registration's own (issuer, token and login URLs), where the platform's services may
+    # live (split-host sites): a list for every platform, or {issuer: [origins]}; comma-separated in the env.
+    LTI_SERVICE_EXTRA_ORIGINS: list | dict = []
     # Dynamic registration and platform URLs must be https, except on a development machine.
     LTI_ALLOW_HTTP_PLATFORMS = False
     TOOL_NAME = "Parcours hybrides CPTS"
@@ -42,7 +47,7 @@ class DefaultConfig:
     # Fernet keys (comma-separated, newest first) that encrypt stored secrets such as Moodle web service
     # tokens; when unset, one is derived from SECRET_KEY.
     DATA_ENCRYPTION_KEYS: str | None = None
-    MOODLE_WS_TIMEOUT_SECONDS = 10
+    MOODLE_WS_TIMEOUT_SECONDS = 10  # total, per web service call
     MOODLE_SYNC_THREADS = 16  # concurrent web service calls of a sync (Moodle answers each in tens of ms)
     MOODLE_LEARNER_FRESH_SECONDS = 120  # a learner's Moodle state this recent is not asked again
     MOODLE_RETRY_AFTER_SECONDS = 60  # after a failed call, the learner page waits this long before retrying
@@ -67,6 +72,7 @@ ENV_KEYS = {
     "LTI_ALLOW_HTTP_PLATFORMS": "LTI_ALLOW_HTTP_PLATFORMS",
     "DEMO_PLATFORM_LATENCY_MS": "DEMO_PLATFORM_LATENCY_MS",
     "DATA_ENCRYPTION_KEYS": "DATA_ENCRYPTION_KEYS",
+    "LTI_SERVICE_EXTRA_ORIGINS": "LTI_SERVICE_EXTRA_ORIGINS",
     "ORGANISATION_NAME": "ORGANISATION_NAME",
     "ORGANISATION_DPC_NUMBER": "ORGANISATION_DPC_NUMBER",
     "ORGANISATION_LOGO": "ORGANISATION_LOGO",
@@ -94,6 +100,39 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def prepare_instance_folder(path: str) -> None:
+    """The instance folder holds the secret key and the SQLite database: 0700 (tightened if it exists)."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    _tighten(path)
+
+
+def secure_sqlite_file(uri: str) -> None:
+    """A SQLite database file is created 0600 before SQLite opens it (SQLite would create it with the umask,
+    usually world-readable); an existing one is tightened. Its -wal/-journal files take the same mode."""
+    from sqlalchemy.engine import make_url
+
+    if not uri.startswith("sqlite"):
+        return
+    database = make_url(uri).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # empty file: a new database
+    except FileExistsError:
+        _tighten(database)
+    except OSError:
+        pass  # a missing folder: SQLite will say so when it opens the database
+
+
+def _tighten(path: str) -> None:
+    try:
+        status = os.stat(path)
+        if status.st_mode & 0o077 and status.st_uid == os.getuid():
+            os.chmod(path, status.st_mode & 0o700)
+    except OSError:
+        pass
 
 
 def instance_secret(instance_path: str, name: str) -> str:

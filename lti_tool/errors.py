@@ -5,6 +5,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request, session
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("lti_tool")
@@ -131,11 +132,11 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(error: HTTPException):
         status = error.code or 500
         code = (error.name or "error").lower().replace(" ", "_")
-        if getattr(error, "description", "") and code == "bad_request" and "CSRF" in error.description:
-            code = "csrf_failed"
-        log.info("http %s %s: %s", request.method, request.path, status)
+        if isinstance(error, CSRFError):
+            code = "csrf"  # its own code, not bad_request: the page says to reload the form
+        log.info("http %s %s: %s %s", request.method, request.path, status, code)
         message = str(GENERIC_HTTP_MESSAGES.get(status, error.name))
-        if code == "csrf_failed":
+        if code == "csrf":
             message = str(_l("The form has expired or was not sent from the tool. Reload the page and try again."))
         return render_error(status, code, message)
 

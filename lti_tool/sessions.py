@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
-from flask import Flask
+from flask import Flask, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -28,8 +28,34 @@ class CompactJSON:
         return json.loads(text)
 
 
+def public_https(app: Flask) -> bool | None:
+    """True/False when PUBLIC_BASE_URL says https/http, None when it is not set."""
+    base = (app.config.get("PUBLIC_BASE_URL") or "").lower()
+    return base.startswith("https://") if base else None
+
+
+def cookies_secure(app: Flask) -> bool:
+    """Behind a TLS proxy the request may look like plain http (no X-Forwarded-Proto): the configured public
+    origin decides whether cookies are Secure and SameSite=None (needed inside Moodle's iframe)."""
+    https = public_https(app)
+    return request.is_secure if https is None else https
+
+
 class CookieSessionInterface(SecureCookieSessionInterface):
     serializer = CompactJSON()
+
+    # The session cookie follows PUBLIC_BASE_URL too (read at each response: it may be set after start-up).
+    def get_cookie_secure(self, app: Flask) -> bool:
+        https = public_https(app)
+        return super().get_cookie_secure(app) if https is None else https
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        https = public_https(app)
+        return super().get_cookie_samesite(app) if https is None else ("None" if https else "Lax")
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        https = public_https(app)
+        return super().get_cookie_partitioned(app) if https is None else https
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:

@@ -14,7 +14,7 @@ from pylti1p3.exception import LtiException
 
 from ..errors import RegistrationError
 from ..services import platforms
-from ..services.http import TimeoutSession
+from ..services.http import OutboundSession
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -55,7 +55,8 @@ class ToolRegistration(DynamicRegistration):
 
     # -- what the tool declares ---------------------------------------------------------------------
     def get_request_session(self):
-        return TimeoutSession(self.timeout)
+        # Total deadline, size cap, no redirects, public addresses only (unless LTI_ALLOW_HTTP_PLATFORMS).
+        return OutboundSession(self.timeout, allow_private=self.allow_http)
 
     def get_initiate_login_uri(self):
         return self.urls["login"]

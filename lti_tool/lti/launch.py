@@ -8,12 +8,13 @@ from urllib.parse import urlsplit
 
 import jwt
 from flask import current_app, g, render_template
+from flask_babel import lazy_gettext as _l
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskSessionService
 from pylti1p3.exception import LtiException
 
 from models import Role
 
-from ..errors import LaunchRefused
+from ..errors import LAUNCH_MESSAGES, LaunchRefused
 from ..services.launches import AGS_ENDPOINT, DEEP_LINKING_SETTINGS, LTI, NRPS as NRPS_CLAIM, map_role
 from ..services import launch_state
 from ..services.jwt_decoding import DECODER
@@ -24,6 +25,27 @@ from .tool_conf import DatabaseToolConf
 
 DEEP_LINKING = "LtiDeepLinkingRequest"
 SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", DEEP_LINKING)
+
+
+# Moodle's login parameters are ids, URLs and a short hint: anything longer is refused, not echoed into the
+# redirect's Location header.
+MAX_LOGIN_PARAMETER = 2048
+
+
+class LoginRefused(LaunchRefused):
+    messages = {**LAUNCH_MESSAGES,
+                "oversized_parameter": _l("A parameter of the login request is too long.")}
+
+
+def without_nul(value):
+    """Claims with NUL characters removed: PostgreSQL cannot store them in text (it was a 500)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    return value
 
 
 # pylti1p3 puts this before what `_get_uuid` returns to make the state (OIDCLogin._prepare_redirect_url).
@@ -164,7 +186,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         aud = body.get("aud")
         if isinstance(aud, list) and len(aud) > 1 and body.get("azp") != client_id:
             raise LaunchRefused("wrong_audience", "several audiences and azp is not the tool")
-        self._jwt["body"] = body  # from here on, only verified claims
+        self._jwt["body"] = without_nul(body)  # from here on, only verified claims, without NUL characters
         return self
 
     def validate_deployment(self):

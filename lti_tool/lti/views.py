@@ -16,10 +16,11 @@ from ..auth import current_launch, role_required, start_session
 from ..errors import LaunchRefused, wants_json
 from ..extensions import csrf
 from ..services import keys, launches, pathways
+from ..sessions import cookies_secure
 from ..urls import external_url, tool_urls
 from . import bp
 from .dynamic_registration import SCOPES, ToolRegistration
-from .launch import ToolMessageLaunch, ToolOIDCLogin
+from .launch import MAX_LOGIN_PARAMETER, LoginRefused, ToolMessageLaunch, ToolOIDCLogin
 from .tool_conf import DatabaseToolConf, registration_for
 
 HOME_BY_ROLE = {Role.LEARNER: "learner.home", Role.INSTRUCTOR: "instructor.home", Role.ADMINISTRATOR: "instructor.home"}
@@ -29,6 +30,8 @@ HOME_BY_ROLE = {Role.LEARNER: "learner.home", Role.INSTRUCTOR: "instructor.home"
 @csrf.exempt
 def login():
     params = request.values
+    if any(len(value) > MAX_LOGIN_PARAMETER for value in params.values()):
+        raise LoginRefused("oversized_parameter", "a login parameter is too long")  # never into a Location
     if not params.get("iss"):
         raise LaunchRefused("missing_issuer")
     if not params.get("login_hint"):
@@ -81,7 +84,8 @@ def launch():
 def _lti_request(params) -> FlaskRequest:
     """pylti1p3's request over parameters read once: it would otherwise look each one up through Flask's proxies
     (about forty lookups a launch)."""
-    return FlaskRequest(request_data=params.to_dict())
+    # The state cookie's Secure/SameSite=None follow PUBLIC_BASE_URL, not request.is_secure (a TLS proxy).
+    return FlaskRequest(request_data=params.to_dict(), request_is_secure=cookies_secure(current_app))
 
 
 def _short_locale(locale: str) -> str:

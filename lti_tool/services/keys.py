@@ -1,4 +1,8 @@
-"""The tool's RSA keys: one active key signs, previous keys stay published until retired."""
+"""The tool's RSA keys: one active key signs, previous keys stay published until retired.
+
+The private key is stored encrypted (Fernet, the keys of secrets_box: DATA_ENCRYPTION_KEYS or derived from
+SECRET_KEY), like the Moodle web service tokens. Keys written in clear by an earlier release are still read;
+the migration 5e1f0c2a9d7b encrypts them."""
 from __future__ import annotations
 
 import json
@@ -10,7 +14,22 @@ from sqlalchemy import select
 
 from models import ToolKey, db, utcnow
 
+from . import secrets_box
+
 KEY_SIZE = 2048
+ENCRYPTED_PREFIX = "fernet:"  # a PEM starts with "-----BEGIN": the two never mix up
+
+
+def seal(pem: str) -> str:
+    return ENCRYPTED_PREFIX + secrets_box.encrypt(pem)
+
+
+def private_pem(key: ToolKey) -> str:
+    """The key's PEM, decrypted (raises secrets_box.InvalidToken when the encryption keys changed)."""
+    stored = key.private_pem
+    if stored.startswith(ENCRYPTED_PREFIX):
+        return secrets_box.decrypt(stored[len(ENCRYPTED_PREFIX):])
+    return stored  # written in clear before encryption at rest
 
 
 def _new_key() -> ToolKey:
@@ -20,7 +39,7 @@ def _new_key() -> ToolKey:
     ).decode()
     public_jwk = json.loads(JWK.from_pem(pem.encode()).export_public())  # kid = RFC 7638 thumbprint
     public_jwk.update(alg="RS256", use="sig")
-    return ToolKey(kid=public_jwk["kid"], private_pem=pem, public_jwk=public_jwk, status=ToolKey.ACTIVE)
+    return ToolKey(kid=public_jwk["kid"], private_pem=seal(pem), public_jwk=public_jwk, status=ToolKey.ACTIVE)
 
 
 _loaded: dict[str, object] = {}
@@ -30,7 +49,7 @@ def private_key_object(key: ToolKey):
     """The parsed private key, kept per process: parsing and checking an RSA key costs tens of milliseconds."""
     loaded = _loaded.get(key.kid)
     if loaded is None:
-        loaded = _loaded[key.kid] = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+        loaded = _loaded[key.kid] = serialization.load_pem_private_key(private_pem(key).encode(), password=None)
     return loaded
 
 

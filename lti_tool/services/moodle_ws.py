@@ -10,9 +10,8 @@ import re
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
-from .http import USER_AGENT
+from .http import OutboundSession, allow_private_from_config
 
 SITE_INFO = "core_webservice_get_site_info"
 COURSE_CONTENTS = "core_course_get_contents"
@@ -32,6 +31,7 @@ ERROR_CODES = {
     "invalidrecord": "not_found", "cannotfindsco": "not_found", "invalidcoursemodule": "not_found",
     "nottracked": "not_tracked", "usernotenroled": "not_tracked", "notenroled": "not_tracked",
 }
+MAX_ANSWER_BYTES = 20 * 1024 * 1024  # a large course's contents are a few megabytes
 # Failures that concern the whole connection: a sync stops at the first one instead of repeating it.
 FATAL_CODES = {"invalid_token", "function_not_allowed", "no_permission", "unavailable", "bad_answer", "moodle_error",
                "not_connected", "token_unreadable"}
@@ -64,19 +64,18 @@ def flatten(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
 
 
 class MoodleClient:
-    def __init__(self, rest_url: str, token: str, *, timeout: float = 10, pool_size: int = 1):
+    def __init__(self, rest_url: str, token: str, *, timeout: float = 10, pool_size: int = 1,
+                 max_bytes: int = MAX_ANSWER_BYTES, allow_private: bool | None = None):
         self.rest_url, self._token, self.timeout = rest_url, token, timeout
-        self.http = requests.Session()
-        self.http.headers["User-Agent"] = USER_AGENT
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=max(1, pool_size))
-        self.http.mount("http://", adapter)
-        self.http.mount("https://", adapter)
+        # The calls run in worker threads without the app: the address rule is decided here, once.
+        self.http = OutboundSession(timeout, max_bytes=max_bytes, pool_size=pool_size,
+                                    allow_private=allow_private_from_config() if allow_private is None else allow_private)
 
     def call(self, function: str, **params: Any) -> Any:
         data = [("wstoken", self._token), ("wsfunction", function), ("moodlewsrestformat", "json"),
                 *flatten(params)]
         try:
-            response = self.http.post(self.rest_url, data=data, timeout=self.timeout, allow_redirects=False)
+            response = self.http.post(self.rest_url, data=data)  # total deadline, size cap, no redirects
         except requests.Timeout as error:
             raise MoodleError("unavailable", f"no answer within {self.timeout:g} s", function) from error
         except requests.RequestException as error:

@@ -14,18 +14,22 @@ import jwt
 import requests
 
 from ..errors import LaunchRefused
+from .http import OutboundSession
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
 MEMO_SECONDS = 60
+MAX_JWKS_BYTES = 512 * 1024  # a key set is a few kilobytes
 
 
 class PlatformKeys:
-    def __init__(self, cache, *, cache_seconds: int, refetch_interval: int, timeout: float):
+    def __init__(self, cache, *, cache_seconds: int, refetch_interval: int, timeout: float,
+                 max_bytes: int = MAX_JWKS_BYTES, allow_private: bool | None = None):
         self.cache = cache
         self.cache_seconds = cache_seconds
         self.refetch_interval = refetch_interval
         self.timeout = timeout
-        self.http = requests.Session()
+        # A total deadline: a key set that trickles in ends as the 502 page, not a worker held until killed.
+        self.http = OutboundSession(timeout, max_bytes=max_bytes, allow_private=allow_private)
         self._memo: dict[str, tuple[float, dict]] = {}
         self._parsed: dict[str, jwt.PyJWK] = {}
         self._lock = threading.Lock()
@@ -55,7 +59,7 @@ class PlatformKeys:
 
     def _fetch(self, url: str) -> dict:
         try:
-            response = self.http.get(url, timeout=self.timeout, headers={"Accept": "application/json"})
+            response = self.http.get(url, headers={"Accept": "application/json"})
             response.raise_for_status()
             key_set = response.json()
         except (requests.RequestException, ValueError) as error:

@@ -91,20 +91,11 @@ def _lookup(issuer: str, client_id: str | None, deployment_id: str | None) -> Re
 
 
 def is_public_host(url: str) -> bool:
-    """False for hosts resolving to loopback, private or link-local addresses (no fetching inside our network)."""
-    import ipaddress
-    import socket
+    """False unless the host resolves only to globally routable addresses (no fetching inside our network,
+    nor 100.64.0.0/10 such as a cloud metadata service): the rule every outbound call follows (services/http)."""
+    from .http import is_public_host as resolves_to_public
 
-    host = urlsplit(url).hostname or ""
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (socket.gaierror, UnicodeError):
-        return False
-    for address in addresses:
-        ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast:
-            return False
-    return bool(addresses)
+    return resolves_to_public(urlsplit(url).hostname or "")
 
 
 def find_platform(issuer: str, client_id: str | None) -> Platform | None:

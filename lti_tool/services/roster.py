@@ -2,21 +2,41 @@
 follow-up. One page at a time (paging by `Link: rel="next"`), so a long roster shows its progress."""
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
+import requests
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from pylti1p3.exception import LtiServiceException
 from sqlalchemy import func, select
 
 from models import Course, CourseMembership, Enrolment, User, db
 
 from . import launches
-from .platform_services import SharedTokenConnector
+from .platform_services import ServiceURLRefused, SharedTokenConnector
+
+log = logging.getLogger("lti_tool.roster")
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 ACCEPT = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 
 
+REASONS = {
+    "no_service": _l("Moodle did not give this course a names-and-roles service: open the tool from Moodle first."),
+    "other_site": _l("Moodle named a roster address on another site: it was not called."),
+    "refused": _l("Moodle refused the roster request."),
+    "unavailable": _l("Moodle did not answer in time or could not be reached."),
+    "bad_answer": _l("Moodle's answer could not be read."),
+}
+
+
 class RosterError(RuntimeError):
-    pass
+    """What the page shows is one of our sentences, never the platform's answer (logged instead)."""
+
+    def __init__(self, code: str, detail: str = ""):
+        super().__init__(str(REASONS[code]))
+        self.code, self.detail = code, detail
 
 
 def same_origin(url: str, reference: str) -> bool:
@@ -27,15 +47,20 @@ def same_origin(url: str, reference: str) -> bool:
 def sync_page(course: Course, registration, cache, url: str | None = None, *, limit: int = 100) -> tuple[int, str | None]:
     """Fetch one page of members and record them; returns (members on the page, next page URL or None)."""
     if not course.memberships_url:
-        raise RosterError("no names-and-roles service for this course (open the tool from Moodle first)")
+        raise RosterError("no_service")
     url = url or f"{course.memberships_url}{'&' if '?' in course.memberships_url else '?'}limit={limit}"
     if not same_origin(url, course.memberships_url):  # next links come from the platform: stay on it
-        raise RosterError("next page on another site")
-    connector = SharedTokenConnector(registration, cache)
+        log.warning("roster of course %s: next page on another site %r", course.id, url[:300])
+        raise RosterError("other_site", url)
+    connector = SharedTokenConnector(registration, cache, timeout=current_app.config["LTI_HTTP_TIMEOUT_SECONDS"])
     try:
         page = connector.make_service_request([NRPS_SCOPE], url, accept=ACCEPT)
-    except Exception as error:  # network, 4xx, 5xx: the instructor sees it, nothing is changed
-        raise RosterError(str(error)[:300]) from error
+    except Exception as error:  # network, 4xx, 5xx: the instructor sees a plain reason, nothing is changed
+        code = ("other_site" if isinstance(error, ServiceURLRefused) else
+                "refused" if isinstance(error, LtiServiceException) else
+                "unavailable" if isinstance(error, requests.RequestException) else "bad_answer")
+        log.warning("roster of course %s from %s: %s (%s)", course.id, url[:300], code, str(error)[:300])
+        raise RosterError(code, str(error)[:300]) from error
     members = (page.get("body") or {}).get("members") or []
     for member in members:
         if not isinstance(member, dict) or not member.get("user_id") or member.get("status", "Active") != "Active":

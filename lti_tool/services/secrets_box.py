@@ -1,4 +1,5 @@
-"""Secrets stored in the database (Moodle web service tokens) are encrypted with Fernet (AES + HMAC).
+"""Secrets stored in the database (Moodle web service tokens, the tool's private keys) are encrypted with Fernet
+(AES + HMAC).
 
 Keys come from DATA_ENCRYPTION_KEYS (newest first, so older ciphertexts stay readable after a rotation), or,
 when unset, from keys derived from SECRET_KEY and SECRET_KEY_FALLBACKS (so the key can be rotated).

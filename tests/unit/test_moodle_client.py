@@ -65,7 +65,7 @@ def test_parameters_use_moodles_array_notation():
 
 def test_a_call_sends_token_function_format_and_parameters(moodle_like):
     base, received = moodle_like
-    assert MoodleClient(f"{base}/ok", "secret-token").call("core_course_get_contents", courseid=11) == {"sitename": "Moodle"}
+    assert MoodleClient(f"{base}/ok", "secret-token", allow_private=True).call("core_course_get_contents", courseid=11) == {"sitename": "Moodle"}
     assert received[-1] == {"wstoken": ["secret-token"], "wsfunction": ["core_course_get_contents"],
                             "moodlewsrestformat": ["json"], "courseid": ["11"]}
 
@@ -78,7 +78,7 @@ def test_a_call_sends_token_function_format_and_parameters(moodle_like):
 def test_moodle_failures_become_codes_the_pages_explain(moodle_like, answer, code):
     base, _ = moodle_like
     with pytest.raises(MoodleError) as raised:
-        MoodleClient(f"{base}/{answer}", "t").call("core_webservice_get_site_info")
+        MoodleClient(f"{base}/{answer}", "t", allow_private=True).call("core_webservice_get_site_info")
     assert raised.value.code == code
     assert raised.value.function == "core_webservice_get_site_info"
     # Every one of these concerns the whole connection: a sync stops instead of repeating it per learner.
@@ -90,7 +90,7 @@ def test_nobody_listening_is_unavailable():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with pytest.raises(MoodleError) as raised:
-        MoodleClient(f"http://127.0.0.1:{port}/webservice/rest/server.php", "t", timeout=2).call("x")
+        MoodleClient(f"http://127.0.0.1:{port}/webservice/rest/server.php", "t", timeout=2, allow_private=True).call("x")
     assert raised.value.code == "unavailable"
 
 
@@ -141,7 +141,7 @@ def test_a_refused_scorm_report_never_holds_back_the_completions(moodle_like):
 
     base, _ = moodle_like
     plan = SyncPlan(moodle_course_id=11, cmids=frozenset({511, 512}), scorm_scoes={511: (4101,)})
-    states = fetch_states(MoodleClient(f"{base}/scorm_refused", "t"), plan, "101")
+    states = fetch_states(MoodleClient(f"{base}/scorm_refused", "t", allow_private=True), plan, "101")
     assert states == {"511": {"state": 1, "time": 1790000000, "seconds": None}}
 
 
