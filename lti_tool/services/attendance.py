@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time as clock
 from datetime import timedelta
 
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from models import AttendanceMark, AttendanceStatus, Booking, Enrolment, HalfDay, User, db, utcnow
+from models import AttendanceMark, AttendanceStatus, Booking, CheckinAttempt, Enrolment, HalfDay, User, db, utcnow
 
 from ..errors import Refused
 from . import completion
 
+log = logging.getLogger("lti_tool.attendance")
 CODE_WINDOW_SECONDS = 60  # a code changes every minute and is accepted for two windows
 LATE_AFTER = timedelta(minutes=15)
 ATTENDED = (AttendanceMark.PRESENT, AttendanceMark.LATE)
@@ -78,11 +82,104 @@ def sync_workshop_completion(session, user_id: int, by_user_id: int) -> None:
 CHECKIN_OPENS_BEFORE = timedelta(minutes=30)
 
 
+MAX_WRONG_CODES = 5  # wrong codes in a row before a lockout (a typo or two is normal, 10^6 codes are not)
+LOCKOUT = timedelta(minutes=10)
+
+
+class CheckinLocked(Refused):
+    """Too many wrong codes: a 429 the check-in page explains, with the time the learner may try again."""
+
+    status = 429
+    messages = {"checkin_locked": _l("Too many wrong check-in codes: wait a few minutes, or ask the facilitator.")}
+
+    def __init__(self, until):
+        super().__init__("checkin_locked", f"locked until {until.isoformat()}")
+        self.until = until
+
+
+class WrongCode(Refused):
+    def __init__(self, tries_left: int):
+        super().__init__("checkin_code_invalid", f"{tries_left} tries left", status=422)
+        self.tries_left = tries_left
+
+
+# The counts live on a connection of their own, committed at once: the request that follows a wrong code is
+# refused (and rolled back), its count must stay. In the database, so the limit holds across workers.
+_ATTEMPTS = CheckinAttempt.__table__
+
+
+def _key(half_day_id: int, user_id: int):
+    return (_ATTEMPTS.c.half_day_id == half_day_id) & (_ATTEMPTS.c.user_id == user_id)
+
+
+def _take_a_try(half_day_id: int, user_id: int):
+    """Reserve one try atomically before the code is looked at: of parallel guesses (a script, several
+    workers) at most MAX_WRONG_CODES are ever checked. Returns None, or the end of the lockout."""
+    now = utcnow()
+    with db.engine.begin() as connection:
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        connection.execute(dialect.insert(_ATTEMPTS).values(half_day_id=half_day_id, user_id=user_id, failures=0,
+                                                            streak=0, last_failure_at=now).on_conflict_do_nothing())
+        connection.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.locked_until <= now)
+                           .values(locked_until=None, streak=0))  # a lockout over: a new series of tries
+        taken = connection.execute(
+            update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.locked_until.is_(None),
+                                    _ATTEMPTS.c.streak < MAX_WRONG_CODES)
+            .values(streak=_ATTEMPTS.c.streak + 1)).rowcount == 1
+        if taken:
+            return None
+        until = connection.scalar(select(_ATTEMPTS.c.locked_until).where(_key(half_day_id, user_id)))
+    return until or now + LOCKOUT  # the last tries are still being checked: their lockout is coming
+
+
+def _count(half_day_id: int, user_id: int, *, right: bool) -> tuple[int, object]:
+    """After the check: a right code ends the series; a wrong one counts, and the last allowed one locks."""
+    now = utcnow()
+    with db.engine.begin() as connection:
+        if right:
+            connection.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id)).values(streak=0))
+            return 0, None
+        connection.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id))
+                           .values(failures=_ATTEMPTS.c.failures + 1, last_failure_at=now))
+        connection.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.locked_until.is_(None),
+                                                   _ATTEMPTS.c.streak >= MAX_WRONG_CODES)
+                           .values(locked_until=now + LOCKOUT))
+        row = connection.execute(select(_ATTEMPTS.c.streak, _ATTEMPTS.c.locked_until)
+                                 .where(_key(half_day_id, user_id))).one()
+    return MAX_WRONG_CODES - row.streak, row.locked_until
+
+
+def attempts_summary(half_day_id: int) -> dict:
+    """For the facilitator's roster: wrong codes typed, and who is locked out now (name, until)."""
+    rows = db.session.execute(select(CheckinAttempt, User.name).join(User, User.id == CheckinAttempt.user_id)
+                              .where(CheckinAttempt.half_day_id == half_day_id, CheckinAttempt.failures > 0)
+                              .order_by(User.name)).all()
+    now = utcnow()
+    return {"wrong_codes": sum(attempt.failures for attempt, _ in rows), "learners": len(rows),
+            "locked": [(name, attempt.locked_until) for attempt, name in rows
+                       if attempt.locked_until is not None and attempt.locked_until > now]}
+
+
 def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: float | None = None) -> AttendanceMark:
     """Open from 30 minutes before the half-day to its end, until the sheet is certified; never over a mark
-    the facilitator made."""
-    if not code_valid(secret, half_day.id, code, now):
-        raise Refused("checkin_code_invalid")
+    the facilitator made. Wrong codes are limited per learner and half-day; a double submit (or a storm of
+    them) records one mark and answers each submit with it."""
+    locked = _take_a_try(half_day.id, user.id)
+    if locked is not None:  # even the right code: else the lockout would not stop guessing
+        previous = latest_marks(half_day.id).get(user.id)
+        if previous is not None and previous.method == "self_checkin":
+            return previous  # one more click after the check-in: its answer is the check-in
+        log.warning("check-in refused, locked out: user %s, half-day %s, until %s", user.id, half_day.id, locked)
+        raise CheckinLocked(locked)
+    right = code_valid(secret, half_day.id, code, now)
+    tries_left, locked = _count(half_day.id, user.id, right=right)
+    if locked is not None:
+        log.warning("check-in locked after %s wrong codes: user %s, half-day %s", MAX_WRONG_CODES, user.id,
+                    half_day.id)
+        raise CheckinLocked(locked)
+    if not right:
+        log.info("wrong check-in code: user %s, half-day %s, %s tries left", user.id, half_day.id, tries_left)
+        raise WrongCode(tries_left)
     moment = utcnow()
     if half_day.certified_at is not None or not (half_day.starts_at - CHECKIN_OPENS_BEFORE <= moment <= half_day.ends_at):
         raise Refused("checkin_closed")
@@ -91,6 +188,9 @@ def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: flo
                                                        Booking.status == Booking.CONFIRMED)).first()
     if booking is None:
         raise Refused("not_booked")
+    # Submits of one learner for one half-day, one at a time (their attempts row: a row lock on PostgreSQL, the
+    # write lock on SQLite, to the end of the request): a storm of them records one mark, each answered with it.
+    db.session.execute(update(_ATTEMPTS).where(_key(half_day.id, user.id)).values(streak=_ATTEMPTS.c.streak))
     previous = latest_marks(half_day.id).get(user.id)
     if previous is not None and previous.method != "self_checkin":
         raise Refused("already_marked")
@@ -98,7 +198,7 @@ def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: flo
         return previous
     late = utcnow() > half_day.starts_at + LATE_AFTER
     return mark(half_day, user.id, AttendanceMark.LATE if late else AttendanceMark.PRESENT, method="self_checkin",
-                by_user_id=user.id, reason="check-in" if previous is not None else "")
+                by_user_id=user.id)
 
 
 def latest_marks(half_day_id: int) -> dict[int, AttendanceMark]:

@@ -6,6 +6,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -29,35 +30,48 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def read_rows(content: bytes) -> list[dict]:
+DELIMITERS = (";", ",", "\t")
+
+
+def read_rows(content: bytes) -> list[tuple[int, dict]]:
+    """(line number, row) for each line after the header. Any line ending (CR LF, LF, or the old Mac CR);
+    the separator is the one of ; , or tab the header uses most (never set on the csv module's shared
+    dialects: that would change every other reader in the process)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise ImportFileError("the file is not UTF-8 text") from error
+        raise ImportFileError(_("The file is not UTF-8 text: save it as \"CSV UTF-8\".")) from error
+    lines = text.splitlines()
+    header = lines[0] if lines else ""
+    if "\x00" in header:  # a UTF-16 file or not text at all
+        raise ImportFileError(_("The file is not a CSV text file (it contains NUL bytes): save it as \"CSV UTF-8\"."))
+    delimiter = max(DELIMITERS, key=header.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else "", delimiters=";,\t")
-    except csv.Error:
-        dialect = csv.excel
-        dialect.delimiter = ";"
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
-    if "profession" not in headers or not headers & {"moodle_id", "email"}:
-        raise ImportFileError("columns needed: profession and moodle_id or email")
-    rows = []
-    for row in reader:
-        rows.append({(k or "").strip().lower(): (v or "").strip() for k, v in row.items() if k})
-        if len(rows) > MAX_ROWS:
-            raise ImportFileError(f"more than {MAX_ROWS} lines")
+        headers = {(h or "").strip().lower() for h in reader.fieldnames or []}
+        if "profession" not in headers or not headers & {"moodle_id", "email"}:
+            raise ImportFileError(_("Columns needed: profession, and moodle_id or email."))
+        rows = []
+        for row in reader:
+            rows.append((reader.line_num, {(k or "").strip().lower(): (v or "").strip()
+                                           for k, v in row.items() if k and isinstance(v, str)}))
+            if len(rows) > MAX_ROWS:
+                raise ImportFileError(_("More than %(count)s lines.", count=MAX_ROWS))
+    except csv.Error as error:
+        raise ImportFileError(_("Line %(line)s cannot be read as CSV.", line=reader.line_num)) from error
     return rows
 
 
 def import_profiles(course: Course, content: bytes) -> ImportReport:
     report = ImportReport()
     schema = ProfileSchema()
-    for number, row in enumerate(read_rows(content), start=2):  # line 1 is the header
+    for number, row in read_rows(content):
+        if any("\x00" in value for value in row.values()):  # no database stores it as text (PostgreSQL refuses)
+            report.errors.append((number, _("The line contains a NUL byte.")))
+            continue
         moodle_id, email = row.get("moodle_id", ""), row.get("email", "").lower()
         if not moodle_id and not email:
-            report.errors.append((number, "moodle_id or email is required"))
+            report.errors.append((number, _("moodle_id or email is required.")))
             continue
         try:
             data = schema.load(row)
@@ -70,10 +84,12 @@ def import_profiles(course: Course, content: bytes) -> ImportReport:
         member = user is not None and db.session.get(CourseMembership, (user.id, course.id)) is not None
         if user is not None and not member:
             # Only this course's people: another course's learner is not this instructor's to change.
-            report.errors.append((number, "not a member of this course (launch or roster sync first)"))
+            report.errors.append((number, _("Not a member of this course: the learner must open the tool from "
+                                            "Moodle first, or synchronise the participants.")))
             continue
         if user is None and not moodle_id:
-            report.errors.append((number, f"no learner with e-mail {email} has opened the tool yet; give moodle_id"))
+            report.errors.append((number, _("No learner with the e-mail %(email)s has opened the tool yet: give "
+                                            "their moodle_id.", email=email)))
             continue
         if user is None:
             user = User(platform_id=course.platform_id, sub=moodle_id, name=row.get("name", ""), email=email)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from models import Enrolment, LearnerProfile, User, db, utcnow
 
@@ -22,8 +23,12 @@ def save_profile(user: User, data: dict) -> LearnerProfile:
     """`data` is validated by ProfileSchema. The profession is copied to enrolments for the dashboards."""
     profile = db.session.get(LearnerProfile, user.id)
     if profile is None:
-        profile = LearnerProfile(user_id=user.id)
-        db.session.add(profile)
+        try:
+            with db.session.begin_nested():
+                profile = LearnerProfile(user_id=user.id, profession=data.get("profession", ""))
+                db.session.add(profile)
+        except IntegrityError:  # the same form sent twice at once: the first insert won, this one updates it
+            profile = db.session.get(LearnerProfile, user.id, populate_existing=True)
     for key in ("profession", "rpps", "adeli", "practice_mode", "cpts"):
         setattr(profile, key, data.get(key, ""))
     profile.updated_at = utcnow()

@@ -1,12 +1,16 @@
 """Multiple-choice questionnaires (pre-test / post-test): attempts kept, latest attempt scores the step."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
-from models import Enrolment, QuestionnaireAttempt, Step, db
+from models import Enrolment, QuestionnaireAttempt, Step, db, utcnow
 
 from ..errors import Refused
 from . import completion
+
+DOUBLE_SUBMIT = timedelta(seconds=10)  # the same answers again within this delay: the same submit, sent twice
 
 
 def submit(enrolment: Enrolment, step: Step, raw_answers: list[str | None]) -> QuestionnaireAttempt:
@@ -22,6 +26,13 @@ def submit(enrolment: Enrolment, step: Step, raw_answers: list[str | None]) -> Q
     rows = {row.step.id: row for row in completion.statuses(enrolment)}
     if not rows[step.id].unlocked:
         raise Refused("step_locked")
+    # A double click waits for the first submit, then finds its attempt and answers with it.
+    completion.lock_enrolment(enrolment)
+    latest = db.session.scalars(select(QuestionnaireAttempt).where(
+        QuestionnaireAttempt.enrolment_id == enrolment.id, QuestionnaireAttempt.step_id == step.id)
+        .order_by(QuestionnaireAttempt.id.desc()).limit(1)).first()
+    if latest is not None and latest.answers == answers and utcnow() - latest.submitted_at < DOUBLE_SUBMIT:
+        return latest
     total = sum(q.get("points", 1) for q in step.questions) or 1
     earned = sum(q.get("points", 1) for a, q in zip(answers, step.questions) if a == q["answer"])
     attempt = QuestionnaireAttempt(enrolment_id=enrolment.id, step_id=step.id, answers=answers,
