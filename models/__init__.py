@@ -2,6 +2,7 @@
 from .admin import AdminToken
 from .base import Base, db, utcnow
 from .dpc import DpcProgramme, DpcType, DpcValidation
+from .guards import CheckinAttempt, FormSubmission
 from .grades import GradeOutbox
 from .launch import CacheEntry, LaunchState
 from .moodle import MoodleActivity, MoodleConnection, MoodleCourseSync, MoodleLearnerSync
@@ -15,7 +16,7 @@ from .platform import Deployment, Platform, ToolKey
 __all__ = [
     "ActivityInterval", "AttendanceMark", "AttendanceStatus", "Booking", "BookingNotice", "SheetReopening", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
     "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
-    "AdminToken", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
+    "AdminToken", "CheckinAttempt", "FormSubmission", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
     "MoodleActivity", "MoodleConnection", "MoodleCourseSync", "MoodleLearnerSync",
     "Platform", "ResourceLink", "Role", "ToolKey", "User", "db", "utcnow",
 ]

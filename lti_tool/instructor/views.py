@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
@@ -17,8 +15,9 @@ from ..errors import InvalidInput, NotFound, Refused
 from ..forms import first_errors, form_data, session_errors, session_quotas
 from ..schemas.pathway import (DpcProgrammeSchema, PathwaySchema, SessionSchema, SharedPathwaySchema, StepSchema, format_questions,
                                parse_questions)
-from ..services import (attendance, completion, dashboard, dpc, grades, moodle, pathway_lifecycle, pathways,
-                        profile_import, professions, questionnaires, sharing, workshops)
+from ..services import (attendance, completion, csv_export, dashboard, dpc, grades, moodle, pathway_lifecycle,
+                        pathways, profile_import, professions, questionnaires, sharing, submissions,
+                        workshops)
 from ..services.roster import RosterError, never_opened, sync_page
 from . import bp
 
@@ -40,20 +39,28 @@ def home():
     enrolled = dict(db.session.execute(select(Enrolment.pathway_id, func.count()).where(
         Enrolment.pathway_id.in_([p.id for p in found])).group_by(Enrolment.pathway_id)).all()) if found else {}
     return render_template("instructor/home.html", launch=launch, counts=counts, pathways=found, enrolled=enrolled,
-                           values={}, errors={})
+                           values={}, errors={}, form_token=submissions.new_token())
 
 
 @bp.post("/pathways")
 @role_required(INSTRUCTOR)
 def create_pathway():
+    raw = form_data(request.form)
+    token = raw.pop(submissions.TOKEN_FIELD, None)
     try:
-        data = PathwaySchema().load(form_data(request.form))
+        data = PathwaySchema().load(raw)
     except ValidationError as error:
         launch = current_launch()
         return render_template("instructor/home.html", launch=launch, counts={}, pathways=pathways.list_pathways(
-            launch.course.id), enrolled={}, values=form_data(request.form), errors=first_errors(error.messages)), 422
+            launch.course.id), enrolled={}, values=raw, errors=first_errors(error.messages),
+            form_token=submissions.new_token()), 422
+    first, done_url = submissions.claim(token, current_launch().user.id, "create_pathway")
+    if not first:  # the same form sent twice (double click): the pathway the first submit created
+        return redirect(done_url or url_for("instructor.home"), code=303)
     pathway = pathway_lifecycle.create_draft(_course(), data)  # learners see it once published
-    return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id), code=303)
+    url = url_for("instructor.edit_pathway", pathway_id=pathway.id)
+    submissions.remember(token, url)
+    return redirect(url, code=303)
 
 
 def _step_form_data():
@@ -270,7 +277,8 @@ def _render_roster(half_day, mark_errors=None):
     checkin_url = url_for("learner.checkin", half_day=half_day.id, code=code, _external=True)
     return render_template("instructor/roster.html", launch=current_launch(), half_day=half_day, people=people,
                            marks=marks, code=code, qr_svg=attendance.qr_svg(checkin_url), label=professions.label,
-                           half_day_is_over=half_day.ends_at <= utcnow(), mark_errors=mark_errors or {})
+                           half_day_is_over=half_day.ends_at <= utcnow(), mark_errors=mark_errors or {},
+                           checkin_attempts=attendance.attempts_summary(half_day.id))
 
 
 @bp.post("/halfdays/<int:half_day_id>/marks")
@@ -334,37 +342,21 @@ def pathway_dashboard(pathway_id: int):
                            professions=professions.choices())
 
 
-EXPORTS = {
-    "professions": (dashboard.completion_by_profession, ["profession", "label", "enrolled", "completed",
-                                                         "in_progress", "not_started", "completion_rate",
-                                                         "average_progress"]),
-    "steps": (dashboard.dropoff_per_step, ["step_id", "title", "kind", "enrolled", "done", "rate"]),
-    "sessions": (dashboard.sessions_overview, ["session_id", "title", "starts_at", "format", "capacity", "confirmed",
-                                               "waitlisted", "half_days", "attendance_rate", "professions_present"]),
-}
+EXPORTS = {"professions": dashboard.completion_by_profession, "steps": dashboard.dropoff_per_step,
+           "sessions": dashboard.sessions_overview}
 
 
 @bp.get("/pathways/<int:pathway_id>/export/<table>.csv")
 @role_required(INSTRUCTOR)
 def export_csv(pathway_id: int, table: str):
     pathway = pathways.get_pathway(pathway_id, _course().id)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
     if table == "learners":
-        columns = ["name", "email", "profession", "profession_label", "state", "progress", "score"]
         rows, _ = dashboard.learners(pathway.id, limit=1_000_000)
     elif table in EXPORTS:
-        compute, columns = EXPORTS[table]
-        rows = compute(pathway.id)
+        rows = EXPORTS[table](pathway.id)
     else:
         raise NotFound()
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([json.dumps(row[c], ensure_ascii=False) if isinstance(row[c], dict) else row[c]
-                         for c in columns])
-    # BOM: Excel (what coordinators open CSV files with) then reads UTF-8 accents correctly
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="parcours-{pathway.id}-{table}.csv"'})
+    return csv_export.response(csv_export.DASHBOARD[table], rows, f"parcours-{pathway.id}-{table}.csv")
 
 
 @bp.route("/pathways/<int:pathway_id>/learners/<int:enrolment_id>", methods=["GET", "POST"])
@@ -516,16 +508,8 @@ def dpc_declaration(pathway_id: int):
     pathway = pathways.get_pathway(pathway_id, _course().id)
     if dpc.programme_of(pathway.id) is None:
         raise Refused("dpc_no_programme")
-    rows = dpc.declaration_rows(pathway.id)
-    columns = ["action", "session", "nom", "prenom", "profession", "rpps", "adeli", "mode_exercice",
-               "heures_presentiel", "heures_en_ligne", "date_validation", "attestation"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row[c] for c in columns])
-    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="declaration-dpc-{pathway.id}.csv"'})
+    return csv_export.response(csv_export.DECLARATION, dpc.declaration_rows(pathway.id),
+                               f"declaration-dpc-{pathway.id}.csv")
 
 
 @bp.get("/roster")

@@ -224,14 +224,19 @@ def checkin():
     source = request.form if request.method == "POST" else request.args
     half_day_id = source.get("half_day", type=int)
     half_day = attendance.get_half_day(half_day_id, launch.course.id) if half_day_id else None
-    marked = None
+    marked, refusal = None, None
     if request.method == "POST":
         if half_day is None:
             raise NotFound()
-        marked = attendance.self_checkin(half_day, launch.user, source.get("code", ""),
-                                         current_app.config["SECRET_KEY"])
+        try:
+            marked = attendance.self_checkin(half_day, launch.user, source.get("code", ""),
+                                             current_app.config["SECRET_KEY"])
+        except Refused as error:  # said on the check-in page, the code kept and a way on: never a dead end
+            current_app.logger.warning("check-in refused: user %s, half-day %s: %s (%s)", launch.user.id,
+                                       half_day.id, error.code, error.detail)
+            refusal = error
     return render_template("learner/checkin.html", launch=launch, half_day=half_day, marked=marked,
-                           code=source.get("code", ""))
+                           refusal=refusal, code=source.get("code", "")), (refusal.status if refusal else 200)
 
 
 @bp.get("/pathways/<int:pathway_id>/certificate.pdf")

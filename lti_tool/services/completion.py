@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from models import ActivityInterval, Enrolment, Step, StepCompletion, db, utcnow
 
@@ -148,4 +148,17 @@ def learner_marks_module_done(enrolment: Enrolment, step: Step) -> StepCompletio
         raise Refused("step_locked")
     if row.minutes < step.minimum_minutes:
         raise Refused("minimum_time_not_reached", f"{row.minutes:.1f} < {step.minimum_minutes} min")
+    lock_enrolment(enrolment)
+    done = completions(enrolment).get(step.id)
+    if done is not None:  # a second click (or a resent form): the first one's completion stands, not a new date
+        return done
     return record_completion(enrolment, step, source="learner")
+
+
+def lock_enrolment(enrolment: Enrolment) -> None:
+    """Serialise a learner's submits on one pathway (double clicks): a row lock on PostgreSQL, the write lock
+    on SQLite, both held to the end of the request. Taken before reading what the first submit did, so the
+    second one reads it (a unique constraint alone would make it a 500, or "database is locked" on SQLite)."""
+    db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(state=Enrolment.state)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(enrolment)

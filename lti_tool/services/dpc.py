@@ -12,7 +12,7 @@ from models import (ActivityInterval, AttendanceStatus, DpcProgramme, DpcValidat
                     WorkshopSession, db, utcnow)
 
 from ..errors import Refused
-from . import grades, professions
+from . import csv_export, grades, professions
 from .completion import COUNTED_TIME
 
 ATTENDED = ("present", "late")
@@ -199,7 +199,7 @@ def declaration_rows(pathway_id: int) -> list[dict]:
                      "profession": profile.profession if profile else "", "rpps": profile.rpps if profile else "",
                      "adeli": profile.adeli if profile else "", "mode_exercice": profile.practice_mode if profile else "",
                      "heures_presentiel": in_person, "heures_en_ligne": online,
-                     "date_validation": validation.decided_at.date().isoformat(),
+                     "date_validation": validation.decided_at.astimezone(csv_export.PARIS).date(),  # in France
                      "attestation": validation.certificate_number})
     return rows
 
@@ -223,7 +223,6 @@ def is_validated(enrolment: Enrolment) -> bool:
 def evidence_pack(session, label) -> bytes:
     """A ZIP for the DPC file of one workshop session: the certified half-day sheets (PDF), the online time
     logs and the questionnaire results of its participants (CSV)."""
-    import csv
     import io
     import zipfile
 
@@ -245,28 +244,25 @@ def evidence_pack(session, label) -> bytes:
         enrolments = {e.user_id: e for e in db.session.scalars(select(Enrolment).where(
             Enrolment.pathway_id == session.step.pathway_id, Enrolment.user_id.in_(user_ids)))}
         names = {person.id: person.name for person in people}
-        times = io.StringIO()
-        writer = csv.writer(times, delimiter=";")
-        writer.writerow(["participant", "etape", "debut", "fin", "secondes", "source"])
+        times = []
         for interval, step_title in db.session.execute(
                 select(ActivityInterval, Step.title).join(Step, Step.id == ActivityInterval.step_id)
                 .where(ActivityInterval.enrolment_id.in_([e.id for e in enrolments.values()]))
                 .order_by(ActivityInterval.enrolment_id, ActivityInterval.started_at)):
             owner = next(uid for uid, e in enrolments.items() if e.id == interval.enrolment_id)
-            writer.writerow([names[owner], step_title, interval.started_at.isoformat(), interval.ended_at.isoformat(),
-                             interval.seconds, interval.source])
-        archive.writestr("temps-en-ligne.csv", "\ufeff" + times.getvalue())
-        results = io.StringIO()
-        writer = csv.writer(results, delimiter=";")
-        writer.writerow(["participant", "questionnaire", "role", "score", "date"])
+            times.append({"participant": names[owner], "step": step_title, "start": interval.started_at,
+                          "end": interval.ended_at, "seconds": interval.seconds, "source": interval.source})
+        archive.writestr("temps-en-ligne.csv", csv_export.write(csv_export.TIME_LOG, times))
+        results = []
         for attempt, step_title, role in db.session.execute(
                 select(QuestionnaireAttempt, Step.title, Step.questionnaire_role)
                 .join(Step, Step.id == QuestionnaireAttempt.step_id)
                 .where(QuestionnaireAttempt.enrolment_id.in_([e.id for e in enrolments.values()]))
                 .order_by(QuestionnaireAttempt.enrolment_id, QuestionnaireAttempt.id)):
             owner = next(uid for uid, e in enrolments.items() if e.id == attempt.enrolment_id)
-            writer.writerow([names[owner], step_title, role, attempt.score, attempt.submitted_at.isoformat()])
-        archive.writestr("questionnaires.csv", "\ufeff" + results.getvalue())
+            results.append({"participant": names[owner], "questionnaire": step_title, "role": role,
+                            "score": attempt.score, "date": attempt.submitted_at})
+        archive.writestr("questionnaires.csv", csv_export.write(csv_export.QUESTIONNAIRE_RESULTS, results))
     return buffer.getvalue()
 
 

@@ -63,7 +63,7 @@ def test_validation_goes_to_its_own_grade_item_with_certificate_and_declaration(
     assert instructor.get(f"{decide}/certificate.pdf").data.startswith(b"%PDF")
     declaration = instructor.get(f"/instructor/pathways/{pathway_id}/dpc/declaration.csv").data.decode("utf-8-sig")
     lines = declaration.strip().splitlines()
-    assert len(lines) == 2 and "12342500011;26.001;Martin;Claire;infirmier;10101010105" in lines[1]
+    assert len(lines) == 2 and "12342500011;26.001;Martin;Claire;Infirmier;10101010105" in lines[1]
 
     # withdrawal: 0 with the reason, certificate no longer available
     assert post(instructor, decide, {"action": "withdraw", "reason": "émargement contesté"},
@@ -114,5 +114,5 @@ def test_evidence_pack_per_session(app, person, platform):
     assert any(name.startswith("emargement-") and "NON-CERTIFIEE" not in name for name in names)
     assert "temps-en-ligne.csv" in names
     results = archive.read("questionnaires.csv").decode("utf-8-sig")
-    assert "Claire Martin;Pré-test;pre" in results and "Claire Martin;Post-test;post" in results
+    assert "Claire Martin;Pré-test;Pré-test" in results and "Claire Martin;Post-test;Post-test" in results
     assert learner.get(f"/instructor/sessions/{session_id}/evidence.zip").status_code == 403

@@ -147,7 +147,7 @@ def test_full_hybrid_pathway(app, person):
     board = instructor.get(f"/instructor/pathways/{pathway_id}/dashboard")
     assert board.status_code == 200 and "<svg" in board.text and "Infirmier" in board.text
     csv = instructor.get(f"/instructor/pathways/{pathway_id}/export/professions.csv")
-    assert csv.status_code == 200 and "infirmier;Infirmier;1;1;0;0;100.0;100.0" in csv.text
+    assert csv.status_code == 200 and "infirmier;Infirmier;1;1;0;0;100,0;100,0" in csv.text
     api = instructor.get(f"/api/pathways/{pathway_id}/dashboard").get_json()
     assert api["by_profession"][0]["completed"] == 1
     assert api["sessions"][0]["attendance_rate"] == 100.0
