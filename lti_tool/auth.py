@@ -29,11 +29,14 @@ class LaunchContext:
         return role in ROLE_ALLOWS.get(self.role, set())
 
 
-def start_session(*, user_id: int, course_id: int, platform_id: int, role: str, link_id: int | None, locale: str) -> None:
-    """A fresh session per launch: nothing from a previous user survives it."""
+def start_session(*, user_id: int, course_id: int, platform_id: int, role: str, link_id: int | None, locale: str,
+                  registration_id: int | None = None) -> None:
+    """A fresh session per launch: nothing from a previous user survives it. `platform_id` is the site the user
+    and course belong to; `registration_id` the registration (client id) launched, which signs replies."""
     session.clear()
     session.permanent = True
-    session.update(uid=user_id, cid=course_id, pid=platform_id, role=role, link=link_id)
+    session.update(uid=user_id, cid=course_id, pid=platform_id, reg=registration_id or platform_id, role=role,
+                   link=link_id)
     if locale:
         session["locale"] = locale
 

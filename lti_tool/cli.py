@@ -152,36 +152,77 @@ lti_cli.add_command(grades_cli)
 @click.option("--interval", default=2.0, show_default=True, help="Seconds to wait when nothing is due.")
 @click.option("--max-seconds", default=0.0, help="With --loop: stop after this long (0: never).")
 def grades_deliver(loop, batch, threads, interval, max_seconds):
-    """Send due scores to the platforms, with retries; several workers may run at once."""
+    """Rescore pathways that changed, then send due scores to the platforms, with retries; several workers may
+    run at once. With --loop, a database or network failure is logged and retried with backoff: the worker
+    never stops on its own."""
+    import logging
     import time
 
     from flask import current_app
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from .services import grades
+    from .services import grades, rescoring
 
+    log = logging.getLogger("lti_tool.grades")
     app = current_app._get_current_object()
-    started, total = time.monotonic(), 0
+    started, total, failures = time.monotonic(), 0, 0
     while True:
-        sent = grades.deliver_once(app, batch=batch, threads=threads)
+        try:
+            rescoring.process_requests()
+            sent = grades.deliver_once(app, batch=batch, threads=threads)
+            failures = 0
+        except (SQLAlchemyError, OSError) as error:
+            if not loop:
+                raise
+            failures += 1
+            sent = 0
+            pause = min(interval * 2 ** min(failures, 5), 60)
+            log.error("grades worker: %s: %s; retrying in %.0f s", type(error).__name__, error, pause)
+            db.session.rollback()
+            time.sleep(pause)
+        finally:
+            db.session.remove()
         total += sent
-        db.session.remove()
         if not loop:
             break
         if max_seconds and time.monotonic() - started > max_seconds:
             break
-        if not sent:
+        if not sent and not failures:
             time.sleep(interval)
     click.echo(f"attempted {total}")
 
 
 @grades_cli.command("status")
 def grades_status():
+    """Scores by state, placements that cannot receive grades (with what to do), learners without a score in
+    Moodle, pathways waiting to be rescored. Exits with 1 when something needs a person."""
     from sqlalchemy import func, select
 
-    from models import GradeOutbox
+    from models import Course, GradeOutbox, PathwayRescore, ResourceLink
+
+    from .services import grades
 
     for state, count in db.session.execute(select(GradeOutbox.state, func.count()).group_by(GradeOutbox.state)):
         click.echo(f"{state}\t{count}")
+    waiting = db.session.scalar(select(func.count()).select_from(PathwayRescore))
+    if waiting:
+        click.echo(f"pathways waiting to be rescored\t{waiting}")
+    trouble = False
+    course_ids = db.session.scalars(select(ResourceLink.course_id).where(ResourceLink.pathway_id.is_not(None))
+                                    .distinct().order_by(ResourceLink.course_id)).all()
+    for course_id in course_ids:
+        course = db.session.get(Course, course_id)
+        name = f"course {course.context_id} ({course.label or course.title})"
+        for problem in grades.placement_problems(course_id):
+            trouble = True
+            click.echo(f"PROBLEM {name}, activity « {problem['link'].title or problem['link'].resource_link_id} » "
+                       f"(pathway « {problem['pathway']} »): {problem['code']} — {problem['advice']}")
+        missing = grades.missing_scores(course_id)
+        if missing:
+            trouble = True
+            click.echo(f"PROBLEM {name}: {missing} learner score(s) not in Moodle and not queued")
+    if trouble:
+        raise SystemExit(1)
 
 
 moodle_cli = AppGroup("moodle", help="Moodle activities as online modules (web services).")

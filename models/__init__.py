@@ -3,7 +3,7 @@ from .admin import AdminToken
 from .base import Base, db, utcnow
 from .dpc import DpcProgramme, DpcType, DpcValidation
 from .guards import CheckinAttempt, FormSubmission
-from .grades import GradeOutbox
+from .grades import GradeOutbox, PathwayRescore
 from .launch import CacheEntry, LaunchState
 from .moodle import MoodleActivity, MoodleConnection, MoodleCourseSync, MoodleLearnerSync
 from .pathways import (ActivityInterval, Enrolment, LearnerProfile, Organisation, Pathway, QuestionnaireAttempt,
@@ -16,7 +16,7 @@ from .platform import Deployment, Platform, ToolKey
 __all__ = [
     "ActivityInterval", "AttendanceMark", "AttendanceStatus", "Booking", "BookingNotice", "SheetReopening", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
     "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
-    "AdminToken", "CheckinAttempt", "FormSubmission", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
+    "AdminToken", "CheckinAttempt", "FormSubmission", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "PathwayRescore", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
     "MoodleActivity", "MoodleConnection", "MoodleCourseSync", "MoodleLearnerSync",
     "Platform", "ResourceLink", "Role", "ToolKey", "User", "db", "utcnow",
 ]

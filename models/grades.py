@@ -40,3 +40,15 @@ class GradeOutbox(TimestampMixin, Base):
     last_status: Mapped[int | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_at: Mapped[datetime | None]
+
+
+class PathwayRescore(Base):
+    """A pathway whose every enrolled learner must be recomputed and scored again (a step added, removed or
+    re-weighted, a new placement). Written in the transaction of that change; the grades worker (or the request
+    itself, for a small pathway) does the work once and deletes the row."""
+
+    __tablename__ = "pathway_rescore"
+
+    pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id", ondelete="CASCADE"), primary_key=True)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(String(50), default="")

@@ -19,7 +19,8 @@ class Role:
 
 
 class User(TimestampMixin, Base):
-    """A person as one platform knows them: keyed by (platform, sub), never by e-mail."""
+    """A person as one Moodle site knows them: keyed by (site, sub), never by e-mail. `platform_id` is the site's
+    first registration (see `platforms.site_id`): every registration of the same issuer sees the same person."""
 
     __tablename__ = "user_account"
     # AUTOINCREMENT: SQLite must never hand a rolled-back id to someone else (sessions hold ids).
@@ -45,7 +46,7 @@ class User(TimestampMixin, Base):
 
 
 class Course(TimestampMixin, Base):
-    """An LTI context (a Moodle course) of one platform."""
+    """An LTI context (a Moodle course) of one Moodle site, keyed by (site, context id) like users."""
 
     __tablename__ = "course"
     __table_args__ = (UniqueConstraint("platform_id", "context_id"), {"sqlite_autoincrement": True})
@@ -58,8 +59,11 @@ class Course(TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(500), default="")
     memberships_url: Mapped[str | None] = mapped_column(String(1000))
     lineitems_url: Mapped[str | None] = mapped_column(String(1000))
+    # The registration whose launch gave the service URLs above: Moodle's URLs name its tool type, and only that
+    # registration's tokens are accepted there.
+    services_platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id", ondelete="SET NULL"))
 
-    platform: Mapped[Platform] = relationship()
+    platform: Mapped[Platform] = relationship(foreign_keys=[platform_id])
 
 
 class ResourceLink(TimestampMixin, Base):
@@ -73,7 +77,14 @@ class ResourceLink(TimestampMixin, Base):
     resource_link_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(500), default="")
     custom: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The placement's own line item, learned once (deep linking, a launch's `lineitem` claim, or found through AGS)
+    # and never cleared by a launch without it: Moodle drops that claim when a link holds two line items.
     lineitem_url: Mapped[str | None] = mapped_column(String(1000))
+    # The registration (tool type) the activity belongs to, and its line items container: grades go through them.
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("platform.id", ondelete="SET NULL"))
+    lineitems_url: Mapped[str | None] = mapped_column(String(1000))
+    # Why grades cannot reach this placement, as the delivery worker last learned it ("" when they can).
+    grade_problem: Mapped[str] = mapped_column(String(50), default="")
     # The pathway this placement opens (from the deep-linking custom parameter `pathway_id`).
     pathway_id: Mapped[int | None] = mapped_column(ForeignKey("pathway.id", ondelete="SET NULL"), index=True)
 

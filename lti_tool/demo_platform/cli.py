@@ -13,7 +13,9 @@ demo_cli = AppGroup("lti-demo", help="The built-in demo platform.")
 
 @demo_cli.command("setup")
 @click.option("--base-url", default=None, help="Public URL of the running tool (default: PUBLIC_BASE_URL).")
-def setup(base_url):
+@click.option("--second-registration", is_flag=True,
+              help="Also register moodle-a's second tool type (another client id of the same site).")
+def setup(base_url, second_registration):
     """Create the demo's tables and register demo site moodle-a with the tool (idempotent)."""
     from ..services import keys, moodle, platforms
     from .models import create_demo_tables
@@ -31,6 +33,13 @@ def setup(base_url):
             auth_login_url=platform.auth_login_url, auth_token_url=platform.auth_token_url,
             key_set_url=platform.key_set_url, name=SITES["moodle-a"]["name"], registered_via="demo",
             allow_http=True, product_family="moodle")
+        if second_registration:  # the same site through a second tool type: the same courses and people
+            second = simulator("moodle-a", SITES["moodle-a"]["second_client"]["client_id"])
+            platforms.add_platform(
+                issuer=second.issuer, client_id=second.client_id, deployment_ids=[second.deployment_id],
+                auth_login_url=second.auth_login_url, auth_token_url=second.auth_token_url,
+                key_set_url=second.key_set_url, name=SITES["moodle-a"]["name"] + " (2)", registered_via="demo",
+                allow_http=True, product_family="moodle")
         keys.ensure_active_key()
         if moodle.connection_for(registered.id) is None:  # as an administrator pasting the site's token
             moodle.save_connection(registered, token=ws_token("moodle-a", "full"))

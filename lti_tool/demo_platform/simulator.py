@@ -115,7 +115,7 @@ class PlatformSimulator:
         self._key = serialization.load_pem_private_key(self.private_pem.encode(), password=None)
         self.jwk = public_jwk(self.private_pem)
         self._verifying_key = jwt.PyJWK(self.jwk, algorithm="RS256")
-        self._tokens: dict[str, tuple[int, set[str]]] = {}
+        self._tokens: dict[str, tuple[int, set[str], str | None]] = {}
         self.base_url = (self.base_url or self.issuer).rstrip("/")
 
     # -- endpoints a tool registers ------------------------------------------------------------------
@@ -157,6 +157,7 @@ class PlatformSimulator:
         """Claims shaped like Moodle 4.5's (see tests/data/moodle)."""
         now = int(time.time())
         course_base = f"{self.base_url}/{course.context_id}"
+        tool_type = f"?type_id={self.client_id}"  # Moodle's service URLs name the tool type (its lti_types id)
         claims = {
             "iss": self.issuer, "aud": self.client_id, "sub": user.id, "nonce": nonce, "iat": now,
             "exp": now + lifetime, "name": user.name, "given_name": user.given_name,
@@ -173,11 +174,11 @@ class PlatformSimulator:
                                     "product_family_code": "moodle", "version": "2024100700",
                                     "description": "Plateforme de démonstration"},
             LTI + "ext": {"lms": "moodle-2", "user_username": f"{user.given_name}.{user.family_name}".lower()},
-            LTI + "custom": {"context_memberships_url": f"{course_base}/memberships", **(custom or {})},
+            LTI + "custom": {"context_memberships_url": f"{course_base}/memberships{tool_type}", **(custom or {})},
             "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
-                "context_memberships_url": f"{course_base}/memberships", "service_versions": ["1.0", "2.0"]},
+                "context_memberships_url": f"{course_base}/memberships{tool_type}", "service_versions": ["1.0", "2.0"]},
             "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": {
-                "scope": AGS_SCOPES, "lineitems": f"{course_base}/lineitems",
+                "scope": AGS_SCOPES, "lineitems": f"{course_base}/lineitems{tool_type}",
                 **({"lineitem": lineitem_url} if lineitem_url else {})},
         }
         if message_type == "LtiResourceLinkRequest":
@@ -220,5 +221,10 @@ class PlatformSimulator:
         scopes = set(claims.get("scope", "").split())
         if len(self._tokens) > 1000:
             self._tokens.clear()
-        self._tokens[token] = (claims["exp"], scopes)
+        self._tokens[token] = (claims["exp"], scopes, claims.get("sub"))
         return scopes
+
+    def token_owner(self, token: str) -> str | None:
+        """The client id (Moodle: the tool type) a checked token was issued to."""
+        known = self._tokens.get(token)
+        return known[2] if known else None

@@ -13,8 +13,11 @@ from .models import DemoToolRegistration
 from .simulator import PlatformSimulator, generate_private_key_pem
 
 # moodle-a is registered by `flask lti demo setup` (the manual way); moodle-b waits for dynamic registration.
+# moodle-a also has a second tool type for the same tool ("Register as a new external tool", which Moodle offers
+# whenever a tool on the same domain exists): same issuer, courses and people, another client id and deployment.
 SITES = {
-    "moodle-a": {"name": "Moodle CPTS Rives de Seine", "client_id": "demo-client-a", "deployment_id": "1"},
+    "moodle-a": {"name": "Moodle CPTS Rives de Seine", "client_id": "demo-client-a", "deployment_id": "1",
+                 "second_client": {"client_id": "demo-client-a2", "deployment_id": "2"}},
     "moodle-b": {"name": "Moodle Fédération CPTS (enregistrement dynamique)", "client_id": None,
                  "deployment_id": None},
 }
@@ -45,11 +48,18 @@ def latest_registration(site: str) -> DemoToolRegistration | None:
                               .order_by(DemoToolRegistration.id.desc()).limit(1)).first()
 
 
-def simulator(site: str) -> PlatformSimulator | None:
-    """The site's platform; None for a site the tool has not been registered with yet."""
+def simulator(site: str, client_id: str | None = None) -> PlatformSimulator | None:
+    """The site's platform (as its tool type `client_id`, by default the first); None for a site the tool has
+    not been registered with yet, or a client id the site never gave."""
     if site not in SITES:
         return None
-    client_id, deployment_id = SITES[site]["client_id"], SITES[site]["deployment_id"]
+    second = SITES[site].get("second_client")
+    if client_id and second and client_id == second["client_id"]:
+        client_id, deployment_id = second["client_id"], second["deployment_id"]
+    elif client_id and client_id != (SITES[site]["client_id"] or getattr(latest_registration(site), "client_id", None)):
+        return None
+    else:
+        client_id, deployment_id = SITES[site]["client_id"], SITES[site]["deployment_id"]
     if client_id is None:
         registration = latest_registration(site)
         if registration is None:

@@ -12,7 +12,7 @@ import jwt
 import requests
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from models import db
 
@@ -35,8 +35,8 @@ def _hints() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="demo-platform-message-hint")
 
 
-def _site_or_404(site: str):
-    platform = simulator(site)
+def _site_or_404(site: str, client_id: str | None = None):
+    platform = simulator(site, client_id)
     if platform is None:
         abort(404)
     return platform
@@ -59,7 +59,7 @@ def index():
 def start():
     """Platform-initiated login: an auto-submitted form to the tool's login URL, as Moodle does."""
     site = request.form.get("site", "moodle-a")
-    platform = _site_or_404(site)
+    platform = _site_or_404(site, request.form.get("client_id") or None)
     user, course = find_user(request.form.get("user", "")), find_course(request.form.get("course", ""))
     if user is None or course is None:
         abort(400)
@@ -75,7 +75,7 @@ def start():
 @bp.get("/<site>/auth")
 def auth(site: str):
     """The OIDC authorization endpoint: checks the tool's request and posts back a signed id_token."""
-    platform = _site_or_404(site)
+    platform = _site_or_404(site, request.args.get("client_id") or None)
     args = request.args
     problems = [name for name, ok in (
         ("scope", args.get("scope") == "openid"), ("response_type", args.get("response_type") == "id_token"),
@@ -104,10 +104,16 @@ def auth(site: str):
         link = ({"id": f"activity-{activity.id}", "title": activity.title} if activity
                 else _default_link(course.context_id))
         lineitem = _lineitem_for_link(site, course.context_id, link)
+        # Moodle (gradebookservices, get_launch_parameters): "if a link has more than one attached grade items,
+        # per spec we do not populate line item url" — launches then carry only `lineitems`.
+        attached = db.session.scalar(select(func.count()).select_from(DemoLineItem).where(
+            DemoLineItem.site == site, DemoLineItem.context_id == course.context_id,
+            DemoLineItem.resource_link_id == link["id"]))
         claims = platform.launch_claims(
             user=user, course=course, nonce=args["nonce"], target_link_uri=tool_url("/lti/launch"),
             resource_link=link, custom=activity.custom if activity else {},
-            lineitem_url=_lineitem_url(site, lineitem), locale=hint.get("locale", "fr"))
+            lineitem_url=_lineitem_url(site, lineitem, platform.client_id) if attached == 1 else None,
+            locale=hint.get("locale", "fr"))
         db.session.commit()
     return render_template("demo/autopost.html", action=args["redirect_uri"],
                            fields={"id_token": platform.sign(claims), "state": args["state"]},
@@ -126,8 +132,10 @@ def _lineitem_for_link(site: str, context_id: str, link: dict) -> DemoLineItem:
     return lineitem
 
 
-def _lineitem_url(site: str, lineitem: DemoLineItem) -> str:
-    return base_url() + url_for("demo.lineitem", site=site, course=lineitem.context_id, item_id=lineitem.id)
+def _lineitem_url(site: str, lineitem: DemoLineItem, type_id: str | None = None) -> str:
+    """As Moodle's: the line item's URL names the tool type whose tokens it accepts."""
+    return base_url() + url_for("demo.lineitem", site=site, course=lineitem.context_id, item_id=lineitem.id,
+                                **({"type_id": type_id} if type_id else {}))
 
 
 @bp.get("/<site>/jwks")
@@ -138,9 +146,13 @@ def jwks(site: str):
 # -- OAuth2 client credentials (private_key_jwt), as Moodle's token.php -----------------------------------
 @bp.post("/<site>/token")
 def token(site: str):
-    platform = _site_or_404(site)
-    _simulate_network(site)
     form = request.form
+    try:  # the client id is the assertion's issuer: one of the site's tool types
+        claimed = jwt.decode(form.get("client_assertion", ""), options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        claimed = None
+    platform = simulator(site, claimed if isinstance(claimed, str) else None) or _site_or_404(site)
+    _simulate_network(site)
     if form.get("grant_type") != "client_credentials" or \
             form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
         return jsonify(error="unsupported_grant_type"), 400
@@ -201,6 +213,10 @@ def _require_scope(platform, *accepted: str) -> None:
         granted = platform.check_access_token(header[len("Bearer "):])
     except jwt.PyJWTError:
         abort(_json_error(401, "invalid or expired access token"))
+    # Moodle looks the token up for the tool type the URL names: another type's token is not found.
+    type_id = request.args.get("type_id")
+    if type_id and platform.token_owner(header[len("Bearer "):]) != type_id:
+        abort(_json_error(401, "access token issued to another tool type"))
     if not granted & set(accepted):
         abort(_json_error(403, "scope not granted"))
 
@@ -213,7 +229,7 @@ def _json_error(status: int, message: str):
 
 # -- Assignment and Grade Services ------------------------------------------------------------------------
 def _lineitem_json(site: str, item: DemoLineItem) -> dict:
-    return {"id": _lineitem_url(site, item), "label": item.label, "scoreMaximum": item.score_maximum,
+    return {"id": _lineitem_url(site, item, request.args.get("type_id")), "label": item.label, "scoreMaximum": item.score_maximum,
             "resourceId": item.resource_id, "tag": item.tag, "resourceLinkId": item.resource_link_id}
 
 
@@ -363,7 +379,8 @@ def memberships(site: str, course: str):
     headers = {"Content-Type": "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"}
     if offset + limit < len(members):
         next_url = base_url() + url_for("demo.memberships", site=site, course=course) + "?" + urlencode(
-            {"limit": limit, "from": offset + limit, **({"role": request.args["role"]} if request.args.get("role") else {})})
+            {"limit": limit, "from": offset + limit, **({"role": request.args["role"]} if request.args.get("role") else {}),
+             **({"type_id": request.args["type_id"]} if request.args.get("type_id") else {})})
         headers["Link"] = f'<{next_url}>; rel="next"'
     return jsonify(body), 200, headers
 
@@ -377,7 +394,7 @@ def deep_link_return(site: str, course: str):
         claims = platform.verify_tool_jwt(request.form.get("JWT", ""), tool_keys, audience=platform.issuer)
     except (requests.RequestException, ValueError, jwt.PyJWTError) as error:
         return render_template("demo/message.html", title="Réponse de l'outil refusée", message=str(error)), 400
-    if claims.get("iss") != platform.client_id or \
+    if not isinstance(claims.get("iss"), str) or simulator(site, claims["iss"]) is None or \
             claims.get("https://purl.imsglobal.org/spec/lti/claim/message_type") != "LtiDeepLinkingResponse":
         return render_template("demo/message.html", title="Réponse de l'outil refusée",
                                message="Émetteur ou type de message inattendu"), 400
@@ -405,7 +422,14 @@ def deep_link_return(site: str, course: str):
 def grades():
     items = db.session.scalars(select(DemoLineItem).order_by(DemoLineItem.id)).all()
     users = {user.id: user for user in DEMO_USERS}
-    return render_template("demo/grades.html", lineitems=items, users=users,
+    # The gradebook as Moodle's grader report shows it: one row per person, one column per item of the course.
+    gradebook: dict[tuple[str, str], dict] = {}
+    for item in items:
+        book = gradebook.setdefault((item.site, item.context_id), {"items": [], "rows": {}})
+        book["items"].append(item)
+        for score in sorted(item.scores, key=lambda s: s.timestamp):
+            book["rows"].setdefault(score.user_id, {})[item.id] = score
+    return render_template("demo/grades.html", lineitems=items, users=users, gradebook=gradebook,
                            outages={site: _outage(site) for site in SITES})
 
 

@@ -18,6 +18,7 @@ from ..schemas.pathway import (DpcProgrammeSchema, PathwaySchema, SessionSchema,
 from ..services import (attendance, completion, csv_export, dashboard, dpc, grades, moodle, pathway_lifecycle,
                         pathways, profile_import, professions, questionnaires, sharing, submissions,
                         workshops)
+from ..services import rescoring, session_lifecycle
 from ..services.roster import RosterError, never_opened, sync_page
 from . import bp
 
@@ -31,6 +32,11 @@ def _course():
 @bp.get("/")
 @role_required(INSTRUCTOR)
 def home():
+    return _home_page()
+
+
+def _home_page(import_errors=None):
+    """The course dashboard; after a refused pathway file, with the reason under the file field."""
     launch = current_launch()
     counts = dict(db.session.execute(
         select(CourseMembership.role, func.count()).where(CourseMembership.course_id == launch.course.id)
@@ -39,7 +45,8 @@ def home():
     enrolled = dict(db.session.execute(select(Enrolment.pathway_id, func.count()).where(
         Enrolment.pathway_id.in_([p.id for p in found])).group_by(Enrolment.pathway_id)).all()) if found else {}
     return render_template("instructor/home.html", launch=launch, counts=counts, pathways=found, enrolled=enrolled,
-                           values={}, errors={}, form_token=submissions.new_token())
+                           values={}, errors={}, form_token=submissions.new_token(),
+                           import_errors=import_errors or {}), (422 if import_errors else 200)
 
 
 @bp.post("/pathways")
@@ -327,14 +334,16 @@ def pathway_dashboard(pathway_id: int):
     pathway = pathways.get_pathway(pathway_id, _course().id)
     profession = request.args.get("profession") or None
     state = request.args.get("state") or None
+    search = (request.args.get("q") or "").strip()[:200] or None
     page = max(1, request.args.get("page", 1, type=int))
-    learners, total = dashboard.learners(pathway.id, profession=profession, state=state, limit=50,
+    learners, total = dashboard.learners(pathway.id, profession=profession, state=state, search=search, limit=50,
                                          offset=(page - 1) * 50)
     by_profession = dashboard.completion_by_profession(pathway.id)
     absent, absent_total = never_opened(pathway.course_id, pathway.id, limit=20)
     return render_template("instructor/dashboard.html", launch=current_launch(), pathway=pathway,
                            by_profession=by_profession, steps=dashboard.dropoff_per_step(pathway.id),
                            sessions=dashboard.sessions_overview(pathway.id), learners=learners, total=total,
+                           summary=dashboard.summary(pathway.id), search=search,
                            page=page, pages=(total + 49) // 50, profession=profession, state=state,
                            pre_post=questionnaires.pre_post_by_profession(pathway.id),
                            max_enrolled=max([row["enrolled"] for row in by_profession] or [1]),
@@ -373,6 +382,7 @@ def learner(pathway_id: int, enrolment_id: int):
             raise NotFound()
         if not reason:  # the page again, the error on this step's reason field
             return _render_learner(pathway, enrolment, {step.id: _("Give a reason for this correction.")}), 422
+        session_lifecycle.refuse_if_certified_completion(enrolment, step)  # certified proof: correct the sheet
         if request.form.get("action") == "withdraw":
             completion.withdraw_completion(enrolment, step)
         else:
@@ -402,15 +412,18 @@ def share(pathway_id: int):
 @role_required(INSTRUCTOR)
 def import_pathway():
     upload = request.files.get("definition")
-    if upload is None:
-        raise InvalidInput({"definition": ["missing file"]})
+    if upload is None or not upload.filename:
+        return _home_page({"definition": _("Choose the pathway file (JSON) to import.")})
     try:
         document = json.loads(upload.read(512 * 1024 + 1)[: 512 * 1024].decode("utf-8"))
         data = SharedPathwaySchema().load(document)
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput({"definition": ["not JSON"]}, str(error)) from error
+        current_app.logger.info("pathway import refused: %s", error)
+        return _home_page({"definition": _("This file is not a pathway exported by the tool (JSON file).")})
     except ValidationError as error:
-        raise InvalidInput(error.messages) from error
+        problems = "; ".join(f"{field} : {message}" for field, message in first_errors(error.messages).items())
+        return _home_page({"definition": _("This pathway file is incomplete or damaged (%(problems)s).",
+                                           problems=problems)})
     pathway = sharing.import_pathway(_course(), data)
     return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id), code=303)
 
@@ -422,12 +435,14 @@ def import_profiles():
     if request.method == "POST":
         upload = request.files.get("profiles")
         if upload is None or not upload.filename:
-            raise InvalidInput({"profiles": ["missing file"]})
+            return render_template("instructor/import_profiles.html", launch=current_launch(), report=None,
+                                   errors={"profiles": _("Choose the CSV file to import.")}), 422
         try:
             report = profile_import.import_profiles(_course(), upload.read(1024 * 1024))
-        except profile_import.ImportFileError as error:
-            raise InvalidInput({"profiles": [str(error)]}) from error
-    return render_template("instructor/import_profiles.html", launch=current_launch(), report=report)
+        except profile_import.ImportFileError as error:  # the page again, the reason under the file field
+            return render_template("instructor/import_profiles.html", launch=current_launch(), report=None,
+                                   errors={"profiles": str(error)}), 422
+    return render_template("instructor/import_profiles.html", launch=current_launch(), report=report, errors={})
 
 
 @bp.get("/grades")
@@ -435,7 +450,19 @@ def import_profiles():
 def grade_delivery():
     course = _course()
     return render_template("instructor/grades.html", launch=current_launch(), counts=grades.status_counts(course.id),
-                           problems=grades.problems(course.id))
+                           problems=grades.problems(course.id), placements=grades.placement_problems(course.id),
+                           missing=grades.missing_scores(course.id))
+
+
+@bp.post("/grades/rescore")
+@role_required(INSTRUCTOR)
+def rescore_grades():
+    """Every learner's current score sent again where Moodle does not have it (small pathways at once, large
+    ones by the grades worker)."""
+    for pathway in pathways.list_pathways(_course().id):
+        rescoring.pathway_changed(pathway, "instructor")
+    flash(_("The current scores are being sent to Moodle."), "success")
+    return redirect(url_for("instructor.grade_delivery"), code=303)
 
 
 @bp.post("/grades/retry")
@@ -528,7 +555,7 @@ def roster_sync():
 
     course = _course()
     try:
-        count, next_url = sync_page(course, registration_for(course.platform_id),
+        count, next_url = sync_page(course, registration_for(course.services_platform_id or course.platform_id),
                                            current_app.extensions["lti_cache"], request.form.get("next") or None)
     except RosterError as error:
         return jsonify(error="roster_unavailable", message=str(error)), 502

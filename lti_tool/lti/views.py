@@ -60,11 +60,12 @@ def launch():
     message.validate()
     claims = message.claims()
     try:
-        record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment_pk, claims, message.redemption)
+        record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment_pk, claims, message.redemption,
+                                        site_id=tool_conf.platform.site_id)
     except IntegrityError as error:  # the registration was removed a moment ago (another process's memo)
         raise LaunchRefused("unknown_platform", "registration removed") from error
-    start_session(user_id=record.user_id, course_id=record.course_id, platform_id=tool_conf.platform.id,
-                  role=record.role, link_id=record.resource_link_id, locale=_short_locale(record.locale))
+    start_session(user_id=record.user_id, course_id=record.course_id, platform_id=tool_conf.platform.site_id,
+                  registration_id=tool_conf.platform.id, role=record.role, link_id=record.resource_link_id, locale=_short_locale(record.locale))
     if message.is_deep_link_launch():
         settings = claims[launches.DEEP_LINKING_SETTINGS]
         session["deep_link"] = {"deployment_id": tool_conf.platform.deployment_id, "settings": {
@@ -170,7 +171,7 @@ def deep_link():
                               .set_resource_id(f"pathway-{chosen.id}").set_tag("parcours-hybride"))
     else:
         resource.set_custom_params({"placement": "course"})
-    registration = registration_for(session["pid"])
+    registration = registration_for(session.get("reg") or session["pid"])
     deep_link = DeepLink(registration, pending["deployment_id"], pending["settings"])
     token = deep_link.get_response_jwt([resource])
     session.pop("deep_link", None)

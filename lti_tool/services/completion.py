@@ -57,28 +57,54 @@ def statuses(enrolment: Enrolment) -> list[StepStatus]:
     return result
 
 
-def recompute(enrolment: Enrolment) -> Enrolment:
-    """Progress = share of required steps done; score = weighted mean of required steps' scores (0 if not done)."""
-    rows = statuses(enrolment)
-    before = (enrolment.progress, enrolment.score, enrolment.state)
-    required = [row for row in rows if row.required]
-    done = [row for row in required if row.done]
-    total_weight = sum(max(row.step.weight, 0) for row in required) or 1
-    enrolment.progress = round(100 * len(done) / len(required), 1) if required else 0.0
-    enrolment.score = round(sum(max(row.step.weight, 0) * (row.score or 0) for row in done) / total_weight, 1)
-    any_activity = any(row.done or row.minutes for row in rows)
+@dataclass(frozen=True)
+class Progress:
+    progress: float
+    score: float
+    state: str
+    done: int
+    required: int
+
+
+def evaluate(steps, profession: str | None, scores: dict[int, float | None], active: bool) -> Progress:
+    """The rule, on plain values: progress = share of the steps required for the profession that are done;
+    score = weighted mean of those steps' scores (0 if not done); `scores` holds the done steps."""
+    required = [step for step in steps if step.required_for_profession(profession)]
+    done = [step for step in required if step.id in scores]
+    total_weight = sum(max(step.weight, 0) for step in required) or 1
+    progress = round(100 * len(done) / len(required), 1) if required else 0.0
+    score = round(sum(max(step.weight, 0) * (scores[step.id] or 0) for step in done) / total_weight, 1)
     if required and len(done) == len(required):
-        if enrolment.state != Enrolment.COMPLETED:
-            enrolment.completed_at = utcnow()
-        enrolment.state = Enrolment.COMPLETED
+        state = Enrolment.COMPLETED
     else:
-        enrolment.state = Enrolment.IN_PROGRESS if any_activity else Enrolment.NOT_STARTED
+        state = Enrolment.IN_PROGRESS if active or scores else Enrolment.NOT_STARTED
+    return Progress(progress, score, state, len(done), len(required))
+
+
+def apply(enrolment: Enrolment, result: Progress) -> bool:
+    """Store the result on the enrolment; True when something a grade shows changed."""
+    before = (enrolment.progress, enrolment.score, enrolment.state)
+    if result.state == Enrolment.COMPLETED and enrolment.state != Enrolment.COMPLETED:
+        enrolment.completed_at = utcnow()
+    elif result.state != Enrolment.COMPLETED:
         enrolment.completed_at = None
+    enrolment.progress, enrolment.score, enrolment.state = result.progress, result.score, result.state
+    return (enrolment.progress, enrolment.score, enrolment.state) != before
+
+
+def recompute(enrolment: Enrolment) -> Enrolment:
+    """Recompute one enrolment from its events; a change goes to Moodle's gradebook in this transaction."""
+    rows = statuses(enrolment)
+    active = any(row.minutes for row in rows) or db.session.scalar(
+        select(ActivityInterval.id).where(ActivityInterval.enrolment_id == enrolment.id).limit(1)) is not None
+    result = evaluate([row.step for row in rows], enrolment.profession,
+                      {row.step.id: row.score for row in rows if row.done}, active)
+    changed = apply(enrolment, result)
     db.session.flush()
-    if (enrolment.progress, enrolment.score, enrolment.state) != before:
+    if changed:
         from . import grades  # the score goes to Moodle's gradebook through the outbox, in this transaction
 
-        grades.enqueue_score(enrolment, len(done), len(required))
+        grades.enqueue_score(enrolment, result.done, result.required)
     return enrolment
 
 
@@ -133,8 +159,8 @@ def heartbeat(enrolment: Enrolment, step: Step, now: datetime | None = None) -> 
         db.session.add(ActivityInterval(enrolment_id=enrolment.id, step_id=step.id, started_at=now, ended_at=now,
                                         seconds=0))
     db.session.flush()
-    if enrolment.state == Enrolment.NOT_STARTED:
-        enrolment.state = Enrolment.IN_PROGRESS
+    if enrolment.state == Enrolment.NOT_STARTED:  # the first minute studied starts the pathway, in Moodle too
+        recompute(enrolment)
     return int(db.session.scalar(select(func.coalesce(func.sum(ActivityInterval.seconds), 0)).where(
         ActivityInterval.enrolment_id == enrolment.id, ActivityInterval.step_id == step.id)))
 

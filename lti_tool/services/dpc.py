@@ -95,29 +95,42 @@ def certificate_number(programme: DpcProgramme, enrolment: Enrolment) -> str:
 
 
 def _publish(enrolment: Enrolment, programme: DpcProgramme, score: int, comment: str) -> None:
-    links = db.session.scalars(select(ResourceLink).where(ResourceLink.pathway_id == enrolment.pathway_id)).all()
-    user = db.session.get(User, enrolment.user_id)
+    """The decision goes to a course-level "Validation DPC" item (no resource link: an item on the pathway's
+    activity would take the `lineitem` claim away from its launches), once per registration the pathway is
+    placed with (each has its own line items container in Moodle)."""
+    links = [link for link in db.session.scalars(select(ResourceLink).where(
+        ResourceLink.pathway_id == enrolment.pathway_id, ResourceLink.platform_id.is_not(None),
+        ResourceLink.lineitems_url.is_not(None)).order_by(ResourceLink.id)) if not grades.is_step_placement(link)]
+    containers = {}
     for link in links:
-        if not link.course.lineitems_url:
-            continue
-        # A newer decision replaces an unsent older one; timestamps increase over the same key as stored.
-        db.session.execute(update(GradeOutbox).where(
-            GradeOutbox.kind == "dpc", GradeOutbox.enrolment_id == enrolment.id,
-            GradeOutbox.resource_link_id == link.id, GradeOutbox.state == GradeOutbox.PENDING,
-            or_(GradeOutbox.locked_until.is_(None), GradeOutbox.locked_until < utcnow()))
-            .values(state=GradeOutbox.SUPERSEDED).execution_options(synchronize_session=False))
+        containers.setdefault((link.platform_id, link.lineitems_url), link)
+    user = db.session.get(User, enrolment.user_id)
+    for (platform_id, container), link in containers.items():
+        same = (GradeOutbox.kind == "dpc", GradeOutbox.enrolment_id == enrolment.id,
+                GradeOutbox.platform_id == platform_id)
+        # A newer decision replaces an unsent older one; timestamps increase in the order decisions were taken.
+        db.session.execute(update(GradeOutbox).where(*same, grades.unleased_pending())
+                           .values(state=GradeOutbox.SUPERSEDED).execution_options(synchronize_session=False))
         db.session.add(GradeOutbox(
-            platform_id=user.platform_id, course_id=link.course_id, resource_link_id=link.id,
-            enrolment_id=enrolment.id, kind="dpc", lineitem_url=link.course.lineitems_url, user_sub=user.sub,
+            platform_id=platform_id, course_id=link.course_id, resource_link_id=link.id,
+            enrolment_id=enrolment.id, kind="dpc", lineitem_url=container, user_sub=user.sub,
             lineitem_spec={"label": f"Validation DPC — action {programme.action_number} / session "
                                     f"{programme.session_number}", "scoreMaximum": 1,
-                           "resourceId": f"dpc-{programme.pathway_id}", "tag": "validation-dpc",
-                           "resourceLinkId": link.resource_link_id},
+                           "resourceId": f"dpc-{programme.pathway_id}", "tag": "validation-dpc"},
             payload={"scoreGiven": score, "scoreMaximum": 1, "activityProgress": "Completed",
                      "gradingProgress": "FullyGraded", "comment": comment},
-            timestamp=grades.next_timestamp(link.course.lineitems_url, user.sub),
-            next_attempt_at=utcnow()))
+            timestamp=grades.next_timestamp(*same), next_attempt_at=utcnow()))
     db.session.flush()
+
+
+def _decision_lock(enrolment: Enrolment) -> DpcValidation | None:
+    """Decisions on one participant are taken one at a time: a write on the enrolment row holds the others
+    (a row lock on PostgreSQL, the database's write lock on SQLite) until this transaction ends; the validation
+    is then read as the previous decision left it."""
+    db.session.execute(update(Enrolment).where(Enrolment.id == enrolment.id).values(id=Enrolment.id)
+                       .execution_options(synchronize_session=False))
+    return db.session.scalars(select(DpcValidation).where(DpcValidation.enrolment_id == enrolment.id)
+                              .execution_options(populate_existing=True)).first()
 
 
 def validate(enrolment: Enrolment, by_user_id: int) -> DpcValidation:
@@ -127,7 +140,7 @@ def validate(enrolment: Enrolment, by_user_id: int) -> DpcValidation:
     evaluation = evaluate(enrolment, programme)
     if not evaluation.eligible:
         raise Refused("dpc_criteria_unmet", ", ".join(evaluation.unmet))
-    validation = db.session.scalars(select(DpcValidation).where(DpcValidation.enrolment_id == enrolment.id)).first()
+    validation = _decision_lock(enrolment)
     if validation is None:
         validation = DpcValidation(enrolment_id=enrolment.id, certificate_number=certificate_number(programme, enrolment))
         db.session.add(validation)
@@ -141,7 +154,7 @@ def validate(enrolment: Enrolment, by_user_id: int) -> DpcValidation:
 
 def withdraw(enrolment: Enrolment, by_user_id: int, reason: str) -> DpcValidation:
     programme = programme_of(enrolment.pathway_id)
-    validation = db.session.scalars(select(DpcValidation).where(DpcValidation.enrolment_id == enrolment.id)).first()
+    validation = _decision_lock(enrolment) if programme is not None else None
     if programme is None or validation is None or validation.state != DpcValidation.GRANTED:
         raise Refused("dpc_not_validated")
     if not reason.strip():

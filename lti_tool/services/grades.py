@@ -1,41 +1,28 @@
-"""Grades back to Moodle through an outbox.
+"""Grades back to Moodle through an outbox: what is queued, and what an instructor needs to know about it.
 
 Enqueue: the pathway score of a learner goes into `grade_outbox` in the transaction of the event that changed
-it (one row per placement of the pathway that has a line item), with a timestamp strictly newer than the last
-one for that learner and line item (Moodle answers 409 otherwise). Older unsent rows are superseded.
+it, one row per placement of the pathway (a resource link whose line item is known, or whose registration's line
+items container lets the worker find or create it), with a timestamp strictly newer than the last one for that
+learner and placement (Moodle answers 409 otherwise). Older unsent rows are superseded.
 
-Deliver: workers claim due rows (a lease, `FOR UPDATE SKIP LOCKED` on PostgreSQL), post them with pylti1p3 and
-tokens shared by all workers, and classify Moodle's answer: 2xx sent; 409 already up to date (sent); 400 the
-learner has no gradebook role any more (abandoned, reported); 401/403 the token is dropped and the row retried;
-5xx, timeouts and network errors are retried with backoff, forever — nothing is lost.
+Policy: the current score is always sent as FullyGraded (Moodle records `scoreGiven` only then), so the gradebook
+shows each learner's progress as it is; a learner going back from completed sees the score go down, never a
+blank grade. `activityProgress` says Completed, InProgress or Initialized.
+
+Delivery lives in `grade_delivery`.
 """
 from __future__ import annotations
 
-import logging
-import threading
-import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import requests
-from pylti1p3.exception import LtiException, LtiServiceException
-from pylti1p3.grade import Grade
-from pylti1p3.lineitem import LineItem
 from sqlalchemy import and_, func, or_, select, update
 
-from models import Enrolment, GradeOutbox, ResourceLink, User, db, utcnow
+from models import Enrolment, GradeOutbox, Pathway, Platform, ResourceLink, User, db, utcnow
 
-from .http import TimeoutSession
-from .platform_services import grades_service
+from .grade_delivery import (LINEITEM_GONE, LINEITEM_SCOPE, SCORE_SCOPE, TOKEN_REFUSED, deliver_once,  # noqa: F401
+                             retry_now)
 
-_local = threading.local()
-
-log = logging.getLogger("lti_tool.grades")
-SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
-LEASE = timedelta(minutes=2)
-BACKOFF_BASE_SECONDS = 15
-BACKOFF_MAX_SECONDS = 3600
+PATHWAY_TAG = "parcours-hybride"
 
 
 def score_payload(enrolment: Enrolment, done: int, required: int) -> dict:
@@ -44,207 +31,86 @@ def score_payload(enrolment: Enrolment, done: int, required: int) -> dict:
         "scoreGiven": round(enrolment.score, 2), "scoreMaximum": 100,
         "activityProgress": "Completed" if completed else ("InProgress" if enrolment.state == Enrolment.IN_PROGRESS
                                                            else "Initialized"),
-        # Moodle records scoreGiven only when FullyGraded: before completion the progress travels in the comment.
-        "gradingProgress": "FullyGraded" if completed else "Pending",
+        "gradingProgress": "FullyGraded",
         "comment": f"Parcours : {enrolment.progress:.0f} % ({done}/{required} étapes obligatoires), "
                    f"score {enrolment.score:.1f}/100",
     }
 
 
-def next_timestamp(lineitem_url: str, user_sub: str) -> datetime:
-    last = db.session.scalar(select(func.max(GradeOutbox.timestamp)).where(
-        GradeOutbox.lineitem_url == lineitem_url, GradeOutbox.user_sub == user_sub))
-    now = utcnow().replace(microsecond=(utcnow().microsecond // 1000) * 1000)
+def is_step_placement(link: ResourceLink) -> bool:
+    """A placement of one step (deep linking a single step) opens the step; it carries no pathway score."""
+    return bool((link.custom or {}).get("step_id"))
+
+
+def placements(pathway_id: int) -> list[ResourceLink]:
+    """The pathway's placements that can receive its score: line item known, or findable through AGS."""
+    links = db.session.scalars(select(ResourceLink).where(ResourceLink.pathway_id == pathway_id,
+                                                          ResourceLink.platform_id.is_not(None))
+                               .order_by(ResourceLink.id)).all()
+    return [link for link in links if link.lineitem_url or (link.lineitems_url and not is_step_placement(link))]
+
+
+def target(link: ResourceLink, pathway_title: str) -> tuple[str, dict | None]:
+    """Where a score for this placement goes: its line item, or its container and how to find the item there
+    (the same resource id and tag deep linking gives the item Moodle creates)."""
+    if link.lineitem_url:
+        return link.lineitem_url, None
+    return link.lineitems_url, {"label": pathway_title[:300], "scoreMaximum": 100,
+                                "resourceId": f"pathway-{link.pathway_id}", "tag": PATHWAY_TAG,
+                                "resourceLinkId": link.resource_link_id}
+
+
+def millis(moment: datetime) -> datetime:
+    return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+
+
+def next_timestamp(*conditions) -> datetime:
+    """Strictly newer than every row already queued for the same learner and item (`conditions` say which)."""
+    last = db.session.scalar(select(func.max(GradeOutbox.timestamp)).where(*conditions))
+    now = millis(utcnow())
     return max(now, last + timedelta(milliseconds=1)) if last else now
 
 
+def unleased_pending():
+    return and_(GradeOutbox.state == GradeOutbox.PENDING,
+                or_(GradeOutbox.locked_until.is_(None), GradeOutbox.locked_until < utcnow()))
+
+
 def enqueue_score(enrolment: Enrolment, done: int, required: int) -> list[GradeOutbox]:
-    """One outbox row per placement (resource link with a line item) of the enrolment's pathway."""
-    links = db.session.scalars(select(ResourceLink).where(ResourceLink.pathway_id == enrolment.pathway_id,
-                                                          ResourceLink.lineitem_url.is_not(None))).all()
+    """One outbox row per placement of the enrolment's pathway that can receive grades."""
+    links = placements(enrolment.pathway_id)
     if not links:
         return []
     user = db.session.get(User, enrolment.user_id)
+    title = db.session.scalar(select(Pathway.title).where(Pathway.id == enrolment.pathway_id))
     payload = score_payload(enrolment, done, required)
     rows = []
     for link in links:
-        db.session.execute(update(GradeOutbox).where(
-            GradeOutbox.lineitem_url == link.lineitem_url, GradeOutbox.user_sub == user.sub,
-            GradeOutbox.kind == "score", GradeOutbox.state == GradeOutbox.PENDING,
-            or_(GradeOutbox.locked_until.is_(None), GradeOutbox.locked_until < utcnow()))
-            .values(state=GradeOutbox.SUPERSEDED).execution_options(synchronize_session=False))
-        row = GradeOutbox(platform_id=user.platform_id, course_id=link.course_id, resource_link_id=link.id,
-                          enrolment_id=enrolment.id, kind="score", lineitem_url=link.lineitem_url, user_sub=user.sub,
-                          payload=payload, timestamp=next_timestamp(link.lineitem_url, user.sub),
-                          next_attempt_at=utcnow())
+        same = (GradeOutbox.resource_link_id == link.id, GradeOutbox.kind == "score", GradeOutbox.user_sub == user.sub)
+        db.session.execute(update(GradeOutbox).where(*same, unleased_pending()).values(state=GradeOutbox.SUPERSEDED)
+                           .execution_options(synchronize_session=False))
+        url, spec = target(link, title)
+        row = GradeOutbox(platform_id=link.platform_id, course_id=link.course_id, resource_link_id=link.id,
+                          enrolment_id=enrolment.id, kind="score", lineitem_url=url, lineitem_spec=spec,
+                          user_sub=user.sub, payload=payload, timestamp=next_timestamp(*same), next_attempt_at=utcnow())
         db.session.add(row)
         rows.append(row)
     db.session.flush()
     return rows
 
 
-# -- delivery ---------------------------------------------------------------------------------------------
-def claim_due(batch: int, now: datetime | None = None, lease_seconds: float = 0) -> list[GradeOutbox]:
-    """Lease up to `batch` due rows to this worker. Two workers never hold the same row."""
-    now = now or utcnow()
-    token = uuid.uuid4().hex
-    lease = max(LEASE, timedelta(seconds=lease_seconds)) if lease_seconds else LEASE
-    due = and_(GradeOutbox.state == GradeOutbox.PENDING, GradeOutbox.next_attempt_at <= now,
-               or_(GradeOutbox.locked_until.is_(None), GradeOutbox.locked_until < now))
-    candidates = select(GradeOutbox.id).where(due).order_by(GradeOutbox.next_attempt_at, GradeOutbox.id).limit(batch)
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    # The outer condition is re-checked on a concurrently updated row, so a row is never claimed twice.
-    db.session.execute(update(GradeOutbox).where(GradeOutbox.id.in_(candidates.scalar_subquery()), due)
-                       .values(claim=token, locked_until=now + lease).execution_options(synchronize_session=False))
-    db.session.commit()
-    return list(db.session.scalars(select(GradeOutbox).where(GradeOutbox.claim == token).order_by(GradeOutbox.id)))
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """What a sending thread needs of a row, detached from the database session."""
-
-    id: int
-    lineitem_url: str
-    user_sub: str
-    payload: dict
-    timestamp: datetime
-    lineitem_spec: dict | None = None
-
-    @classmethod
-    def of(cls, row: GradeOutbox) -> "Snapshot":
-        return cls(row.id, row.lineitem_url, row.user_sub, dict(row.payload), row.timestamp,
-                   dict(row.lineitem_spec) if row.lineitem_spec else None)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    row_id: int
-    state: str
-    status: int | None
-    error: str
-    retry: bool
-
-
-def send(row: Snapshot, registration, cache, timeout: float, session=None) -> Outcome:
-    """Post one score (no database access: safe in a thread)."""
-    grade = (Grade().set_score_given(row.payload["scoreGiven"]).set_score_maximum(row.payload["scoreMaximum"])
-             .set_activity_progress(row.payload["activityProgress"])
-             .set_grading_progress(row.payload["gradingProgress"]).set_timestamp(row.timestamp.isoformat())
-             .set_user_id(row.user_sub))
-    if row.payload.get("comment"):
-        grade.set_comment(row.payload["comment"])
-    scopes = [SCORE_SCOPE] + ([LINEITEM_SCOPE] if row.lineitem_spec else [])
-    if row.lineitem_spec:  # a grade item the tool creates itself (DPC validation): found by tag, else created
-        service = grades_service(registration, cache, lineitems_url=row.lineitem_url, lineitem_url=None,
-                                 scopes=scopes, timeout=timeout, session=session)
-    else:
-        service = grades_service(registration, cache, lineitems_url=None, lineitem_url=row.lineitem_url,
-                                 scopes=scopes, timeout=timeout, session=session)
-    try:
-        if row.lineitem_spec:
-            spec = row.lineitem_spec
-            wanted = (LineItem().set_label(spec["label"]).set_score_maximum(spec["scoreMaximum"])
-                      .set_resource_id(spec["resourceId"]).set_tag(spec["tag"])
-                      .set_resource_link_id(spec.get("resourceLinkId")))
-            found = service.find_or_create_lineitem(wanted, condition=lambda item: (
-                item.get("tag") == spec["tag"] and item.get("resourceId") == spec["resourceId"]
-                and item.get("resourceLinkId", "") == (spec.get("resourceLinkId") or "")))
-            service.put_grade(grade, found)
-        else:
-            service.put_grade(grade)
-    except LtiServiceException as error:
-        status = error.response.status_code
-        body = (error.response.text or "")[:300]
-        if status == 409:  # Moodle holds this grade or a newer one: nothing more to send
-            return Outcome(row.id, GradeOutbox.SENT, status, "already up to date", False)
-        if status == 400:
-            return Outcome(row.id, GradeOutbox.ABANDONED, status, body or "refused by the platform", False)
-        if status in (401, 403):
-            service._service_connector.forget_token(scopes)
-        return Outcome(row.id, GradeOutbox.PENDING, status, body or f"HTTP {status}", True)
-    except (requests.RequestException, LtiException, ValueError) as error:
-        return Outcome(row.id, GradeOutbox.PENDING, None, f"{type(error).__name__}: {error}"[:300], True)
-    return Outcome(row.id, GradeOutbox.SENT, 200, "", False)
-
-
-def record(outcomes: list[Outcome], rows: dict[int, GradeOutbox], now: datetime | None = None) -> None:
-    now = now or utcnow()
-    claims = {row.id: row.claim for row in rows.values()}
-    held = dict(db.session.execute(select(GradeOutbox.id, GradeOutbox.claim)
-                                   .where(GradeOutbox.id.in_(list(claims)))).all())
-    for outcome in outcomes:
-        row = rows[outcome.row_id]
-        if held.get(row.id) != claims[row.id]:  # our lease ran out and another worker holds the row now
-            db.session.expire(row)
-            continue
-        row.attempts += 1
-        row.last_status, row.last_error, row.claim, row.locked_until = outcome.status, outcome.error, None, None
-        row.state = outcome.state
-        if outcome.state == GradeOutbox.SENT:
-            row.sent_at = now
-        if outcome.retry:
-            delay = min(BACKOFF_BASE_SECONDS * 2 ** min(row.attempts - 1, 12), BACKOFF_MAX_SECONDS)
-            row.next_attempt_at = now + timedelta(seconds=delay)
-            log.warning("grade %s to %s: attempt %s failed (%s), next in %ss", row.id, row.lineitem_url,
-                        row.attempts, outcome.error, delay)
-    db.session.commit()
-
-
+# -- what the instructor sees ---------------------------------------------------------------------------------
 def status_counts(course_id: int) -> dict[str, int]:
     return dict(db.session.execute(select(GradeOutbox.state, func.count()).where(GradeOutbox.course_id == course_id)
                                    .group_by(GradeOutbox.state)).all())
-
-
-def retry_now(course_id: int, row_id: int | None = None) -> int:
-    query = update(GradeOutbox).where(GradeOutbox.course_id == course_id, GradeOutbox.state == GradeOutbox.PENDING)
-    if row_id is not None:
-        query = query.where(GradeOutbox.id == row_id)
-    return db.session.execute(query.values(next_attempt_at=utcnow())
-                              .execution_options(synchronize_session=False)).rowcount
-
-
-def deliver_once(app, *, batch: int = 200, threads: int = 8) -> int:
-    """Claim due rows and send them, several at a time; returns how many were attempted."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from ..lti.tool_conf import registration_for
-
-    timeout = app.config["LTI_HTTP_TIMEOUT_SECONDS"]
-    # The lease outlives the slowest batch (every send timing out, twice: token and score).
-    rows = claim_due(batch, lease_seconds=-(-batch // max(1, threads)) * timeout * 2 + 30)
-    if not rows:
-        return 0
-    cache = app.extensions["lti_cache"]
-    registrations = {}
-    for platform_id in {row.platform_id for row in rows}:
-        registration = registration_for(platform_id)
-        if registration is not None:
-            registration._key()  # load the signing key here, not in the threads
-        registrations[platform_id] = registration
-    work = [(Snapshot.of(row), registrations[row.platform_id]) for row in rows]
-
-    def attempt(item):
-        snapshot, registration = item
-        if registration is None:
-            return Outcome(snapshot.id, GradeOutbox.ABANDONED, None, "platform registration removed", False)
-        if not hasattr(_local, "session"):  # one HTTP session per thread: connections are reused
-            _local.session = TimeoutSession(timeout)
-        with app.app_context():
-            return send(snapshot, registration, cache, timeout, session=_local.session)
-
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        outcomes = list(pool.map(attempt, work))
-    record(outcomes, {row.id: row for row in rows})
-    return len(rows)
 
 
 def problems(course_id: int, limit: int = 100) -> list[dict]:
     """Scores not delivered yet or refused for good, with the learner and the placement, newest first."""
     rows = db.session.execute(
         select(GradeOutbox, User.name, ResourceLink.title)
-        .join(User, and_(User.platform_id == GradeOutbox.platform_id, User.sub == GradeOutbox.user_sub), isouter=True)
+        .join(Enrolment, Enrolment.id == GradeOutbox.enrolment_id, isouter=True)
+        .join(User, User.id == Enrolment.user_id, isouter=True)
         .join(ResourceLink, ResourceLink.id == GradeOutbox.resource_link_id, isouter=True)
         .where(GradeOutbox.course_id == course_id,
                GradeOutbox.state.in_((GradeOutbox.PENDING, GradeOutbox.ABANDONED)))
@@ -265,6 +131,71 @@ def plain_reason(row: GradeOutbox) -> str:
         return _("Moodle could not be reached (network or timeout). The tool keeps trying.")
     if row.last_status in (401, 403):
         return _("Moodle refused the tool's access token; a new one is requested at the next try.")
+    if row.last_status == 404:
+        return _("Moodle no longer has this grade item (activity or grade item deleted). The tool keeps trying.")
     if row.last_status >= 500:
         return _("Moodle is unavailable (error %(status)s). The tool keeps trying.", status=row.last_status)
     return _("Moodle answered %(status)s: %(error)s", status=row.last_status, error=row.last_error[:200])
+
+
+def placement_problems(course_id: int) -> list[dict]:
+    """Placements of the course's pathways that cannot receive grades, each with what to do about it. A problem
+    here means scores are not reaching Moodle, whatever the outbox says."""
+    from flask_babel import gettext as _
+
+    found = []
+    links = db.session.execute(select(ResourceLink, Pathway.title, Platform.scopes)
+                               .join(Pathway, Pathway.id == ResourceLink.pathway_id)
+                               .join(Platform, Platform.id == ResourceLink.platform_id, isouter=True)
+                               .where(ResourceLink.course_id == course_id).order_by(ResourceLink.id)).all()
+    for link, pathway_title, scopes in links:
+        if is_step_placement(link) and not link.lineitem_url:
+            continue  # a single step's activity: no pathway score expected there
+        code, advice = "", ""
+        if link.platform_id is None:
+            code, advice = "registration_removed", _(
+                "The tool registration this activity was added with has been removed: add the activity again with "
+                "a registered tool, or register the tool again.")
+        elif not link.lineitem_url and not link.lineitems_url:
+            code, advice = "no_grade_service", _(
+                "Moodle sends no grade service for this activity: in the tool's settings in Moodle, turn on "
+                "'IMS LTI Assignment and Grade Services' (use this service for grade sync and column management) "
+                "and set the activity's grade type to Point, then open the activity once.")
+        elif scopes and SCORE_SCOPE not in scopes.split():
+            code, advice = "scope_missing", _(
+                "The tool's registration does not allow sending scores: allow the grade services in the tool's "
+                "configuration in Moodle (Site administration › Plugins › External tool › Manage tools).")
+        elif link.grade_problem == LINEITEM_GONE:
+            code, advice = LINEITEM_GONE, _(
+                "Moodle no longer finds this activity's grade item (activity or grade item deleted): restore it in "
+                "Moodle, or add the pathway again by deep linking.")
+        elif link.grade_problem == TOKEN_REFUSED:
+            code, advice = TOKEN_REFUSED, _(
+                "Moodle refuses the tool access to the grade services: check that the tool type allows "
+                "'IMS LTI Assignment and Grade Services' in Moodle.")
+        if code:
+            found.append({"link": link, "pathway": pathway_title, "code": code, "advice": advice})
+    return found
+
+
+def missing_scores(course_id: int) -> int:
+    """Learners who have started a pathway placed in the course whose latest score for a placement is not in
+    Moodle and not on its way (none queued at all, e.g. scored before the placement existed)."""
+    links = db.session.scalars(select(ResourceLink).where(ResourceLink.course_id == course_id,
+                                                          ResourceLink.pathway_id.is_not(None),
+                                                          ResourceLink.platform_id.is_not(None))).all()
+    receiving = [link.id for link in links if link.lineitem_url or (link.lineitems_url and not is_step_placement(link))]
+    if not receiving:
+        return 0
+    latest = (select(GradeOutbox.resource_link_id, GradeOutbox.user_sub)
+              .where(GradeOutbox.course_id == course_id, GradeOutbox.kind == "score",
+                     GradeOutbox.state.in_((GradeOutbox.SENT, GradeOutbox.PENDING, GradeOutbox.ABANDONED)))
+              .distinct().subquery())
+    query = (select(func.count()).select_from(Enrolment)
+             .join(ResourceLink, ResourceLink.pathway_id == Enrolment.pathway_id)
+             .join(User, User.id == Enrolment.user_id)
+             .join(latest, and_(latest.c.resource_link_id == ResourceLink.id, latest.c.user_sub == User.sub),
+                   isouter=True)
+             .where(ResourceLink.id.in_(receiving), Enrolment.state != Enrolment.NOT_STARTED,
+                    latest.c.user_sub.is_(None)))
+    return db.session.scalar(query) or 0

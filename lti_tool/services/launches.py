@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models import Course, CourseMembership, Pathway, ResourceLink, Role, User, db, utcnow
+from models import Course, CourseMembership, Pathway, PathwayRescore, ResourceLink, Role, User, db, utcnow
 
 from ..errors import LaunchRefused
 from . import launch_state
@@ -61,21 +61,24 @@ class LaunchRecord:
 
 @lru_cache(maxsize=None)
 def _upsert_statement(table_name: str, dialect: str, index_elements: tuple[str, ...], columns: tuple[str, ...],
-                      update_keys: tuple[str, ...]) -> DriverStatement:
-    """Built once per table and dialect: building an ON CONFLICT statement costs more than running it."""
+                      update_keys: tuple[str, ...], keep_keys: tuple[str, ...] = ()) -> DriverStatement:
+    """Built once per table and dialect: building an ON CONFLICT statement costs more than running it.
+    `keep_keys` are updated only by a value: a launch without one keeps what was learned before."""
     table = db.metadata.tables[table_name]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
     statement = statement.on_conflict_do_update(
-        index_elements=list(index_elements), set_={key: statement.excluded[key] for key in update_keys})
+        index_elements=list(index_elements),
+        set_={key: func.coalesce(statement.excluded[key], table.c[key]) if key in keep_keys else statement.excluded[key]
+              for key in update_keys})
     return DriverStatement(statement.returning(table.c.id) if "id" in table.c else statement)
 
 
 def _upsert(connection, model, index_elements: tuple[str, ...], values: dict[str, Any],
-            update_keys: tuple[str, ...]) -> int:
+            update_keys: tuple[str, ...], keep_keys: tuple[str, ...] = ()) -> int:
     """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: one statement, safe when two launches race."""
     statement = _upsert_statement(model.__tablename__, connection.dialect.name, index_elements, tuple(values),
-                                  update_keys)
+                                  update_keys, keep_keys)
     cursor = statement.execute(connection, values)
     try:
         return cursor.fetchone()[0] if "id" in model.__table__.c else 0
@@ -138,10 +141,47 @@ def forget_rows() -> None:
     _rows.clear()
 
 
+LINK_STATE = select(ResourceLink.id, ResourceLink.pathway_id, ResourceLink.lineitem_url, ResourceLink.platform_id,
+                    ResourceLink.lineitems_url, ResourceLink.title, ResourceLink.custom).where(
+    ResourceLink.course_id == bindparam("course_id"), ResourceLink.resource_link_id == bindparam("rlid"))
+REQUEST_RESCORE = {
+    name: dialect.insert(PathwayRescore).values(
+        pathway_id=bindparam("pathway_id"), reason="placement",
+        requested_at=bindparam("now", type_=PathwayRescore.__table__.c.requested_at.type)).on_conflict_do_nothing()
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
+
+
+def _record_link(connection, course_id: int, platform_id: int, resource_link: dict, custom: dict, ags: dict,
+                 pathway_id: int | None, now) -> int:
+    """The placement, written only when something changed. A launch without a `lineitem` claim never clears
+    the one learned before (Moodle drops it when the link holds two line items). A new placement of a pathway,
+    or one whose line item is now known, asks for every enrolled learner to be scored there."""
+    values = {"course_id": course_id, "resource_link_id": _text(resource_link["id"], 255),
+              "title": _text(resource_link.get("title"), 500), "custom": custom,
+              "lineitem_url": _url(ags.get("lineitem")), "platform_id": platform_id,
+              "lineitems_url": _url(ags.get("lineitems")), "pathway_id": pathway_id, "grade_problem": "",
+              "created_at": now}
+    before = connection.execute(LINK_STATE, {"course_id": course_id, "rlid": values["resource_link_id"]}).first()
+    lineitem_url = values["lineitem_url"] or (before.lineitem_url if before else None)
+    if before is not None and (before.pathway_id, before.lineitem_url, before.platform_id, before.lineitems_url,
+                               before.title, before.custom) == (pathway_id, lineitem_url, platform_id,
+                                                                values["lineitems_url"], values["title"], custom):
+        return before.id
+    link_id = _upsert(connection, ResourceLink, ("course_id", "resource_link_id"), values,
+                      ("title", "custom", "lineitem_url", "platform_id", "lineitems_url", "pathway_id"),
+                      keep_keys=("lineitem_url",))
+    if pathway_id is not None and (before is None or before.pathway_id != pathway_id
+                                   or (lineitem_url and not before.lineitem_url)):
+        connection.execute(REQUEST_RESCORE[connection.dialect.name], {"pathway_id": pathway_id, "now": now})
+    return link_id
+
+
 def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str, Any],
-                  redemption: launch_state.Redemption) -> LaunchRecord:
+                  redemption: launch_state.Redemption, site_id: int | None = None) -> LaunchRecord:
     """Spend the launch's state and record who launched from where, in one transaction of its own: a launch
-    refused on the way (a replay, a copied activity) leaves nothing behind."""
+    refused on the way (a replay, a copied activity) leaves nothing behind. People and courses belong to the
+    site (`site_id`, its first registration), placements and service URLs to the registration launched."""
+    site_id = site_id or platform_id
     context = _object(claims.get(LTI + "context"))
     if not context.get("id"):
         raise LaunchRefused("missing_context", "no context claim")
@@ -159,27 +199,22 @@ def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str,
     with db.engine.begin() as connection:
         launch_state.spend(connection, redemption)
         user_id = _upsert(connection, User, ("platform_id", "sub"), {
-            "platform_id": platform_id, "sub": _text(claims["sub"], 255),
+            "platform_id": site_id, "sub": _text(claims["sub"], 255),
             "name": _text(claims.get("name"), 300), "given_name": _text(claims.get("given_name"), 200),
             "family_name": _text(claims.get("family_name"), 200), "email": _text(claims.get("email"), 320),
             "person_sourcedid": _text(lis.get("person_sourcedid"), 255),
             "locale": locale, "created_at": now, "last_launch_at": now,
         }, ("name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"))
         course_id = _upsert_changed(connection, written, Course, ("platform_id", "context_id"), {
-            "platform_id": platform_id, "deployment_id": deployment_pk, "context_id": _text(context["id"], 255),
+            "platform_id": site_id, "deployment_id": deployment_pk, "context_id": _text(context["id"], 255),
             "label": _text(context.get("label"), 255), "title": _text(context.get("title"), 500),
             "memberships_url": _url(nrps.get("context_memberships_url")),
-            "lineitems_url": _url(ags.get("lineitems")), "created_at": now,
-        }, ("deployment_id", "label", "title", "memberships_url", "lineitems_url"))
+            "lineitems_url": _url(ags.get("lineitems")), "services_platform_id": platform_id, "created_at": now,
+        }, ("deployment_id", "label", "title", "memberships_url", "lineitems_url", "services_platform_id"))
         pathway_id = _linked_pathway(connection, custom, course_id)
         link_id = None
         if resource_link.get("id"):
-            link_id = _upsert_changed(connection, written, ResourceLink, ("course_id", "resource_link_id"), {
-                "course_id": course_id, "resource_link_id": _text(resource_link["id"], 255),
-                "title": _text(resource_link.get("title"), 500),
-                "custom": custom, "lineitem_url": _url(ags.get("lineitem")), "pathway_id": pathway_id,
-                "created_at": now,
-            }, ("title", "custom", "lineitem_url", "pathway_id"))
+            link_id = _record_link(connection, course_id, platform_id, resource_link, custom, ags, pathway_id, now)
         _upsert(connection, CourseMembership, ("user_id", "course_id"), {
             "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
         }, ("role", "lti_roles", "updated_at"))

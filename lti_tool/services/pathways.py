@@ -58,6 +58,11 @@ def save_pathway(course: Course, data: dict, pathway: Pathway | None = None) -> 
 
 
 def save_step(pathway: Pathway, data: dict, step: Step | None = None) -> Step:
+    """Add or change a step; a change that can move scores (a new step, its weight, who it is required for)
+    rescores every enrolled learner, so Moodle's gradebook follows the pathway."""
+    from . import rescoring
+
+    before = None if step is None else (step.weight, step.required_for)
     if step is None:
         position = db.session.scalar(select(func.coalesce(func.max(Step.position), 0)).where(
             Step.pathway_id == pathway.id)) + 1
@@ -76,6 +81,8 @@ def save_step(pathway: Pathway, data: dict, step: Step | None = None) -> Step:
     if "moodle_cmid" in data or step.kind != StepKind.MODULE:
         _link_moodle_activity(pathway, step, data.get("moodle_cmid") if step.kind == StepKind.MODULE else None)
     db.session.flush()
+    if before != (step.weight, step.required_for):
+        rescoring.pathway_changed(pathway, "step_added" if before is None else "step_changed")
     return step
 
 
@@ -101,7 +108,7 @@ def delete_step(step: Step) -> None:
     from models import HalfDay, WorkshopSession
 
     from ..errors import Refused
-    from . import completion
+    from . import rescoring
 
     certified = db.session.scalar(select(func.count()).select_from(HalfDay)
                                   .join(WorkshopSession, WorkshopSession.id == HalfDay.session_id)
@@ -112,8 +119,7 @@ def delete_step(step: Step) -> None:
     pathway.steps.remove(step)
     db.session.delete(step)
     db.session.flush()
-    for enrolment in db.session.scalars(select(Enrolment).where(Enrolment.pathway_id == pathway.id)):
-        completion.recompute(enrolment)
+    rescoring.pathway_changed(pathway, "step_removed")
 
 
 def move_step(step: Step, offset: int) -> None:

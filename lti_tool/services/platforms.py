@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import and_, bindparam, func, select, update
 
 from models import Deployment, Platform, db
 
@@ -34,6 +34,7 @@ class RegistrationRecord:
     auth_audience: str | None
     key_set_url: str
     tool_key_id: int | None
+    site_id: int  # the site's first registration: courses, people and organisations of the site hang on it
     deployment_pk: int | None = None
     deployment_id: str | None = None
 
@@ -42,6 +43,9 @@ class RegistrationRecord:
 def _lookup_statement(with_client_id: bool, with_deployment: bool):
     platform, deployment = Platform.__table__, Deployment.__table__
     columns = [platform.c[name] for name in RegistrationRecord.__dataclass_fields__ if name in platform.c]
+    first = platform.alias("first")
+    columns.append(select(func.min(first.c.id)).where(first.c.issuer == platform.c.issuer)
+                   .scalar_subquery().label("site_id"))
     source = platform
     if with_deployment:
         source = platform.outerjoin(deployment, and_(deployment.c.platform_id == platform.c.id,
@@ -152,10 +156,31 @@ def add_deployment(platform: Platform, deployment_id: str) -> Deployment:
     return deployment
 
 
+def site_id(platform: Platform) -> int:
+    """One identity per Moodle site: whatever registration (client id) a launch comes through, the site's
+    courses, people and organisations are those of its first registration."""
+    return db.session.scalar(select(func.min(Platform.id)).where(Platform.issuer == platform.issuer))
+
+
+def site_registrations(platform_id: int) -> list[int]:
+    """Every registration of the site that `platform_id` belongs to."""
+    issuer = select(Platform.issuer).where(Platform.id == platform_id).scalar_subquery()
+    return list(db.session.scalars(select(Platform.id).where(Platform.issuer == issuer).order_by(Platform.id)))
+
+
 def remove_platform(platform_id: int) -> bool:
+    """Removing a registration removes what only it holds; the site's data stays with the site while another
+    registration of it remains (moved to the next one when this was the first)."""
+    from models import Course, MoodleConnection, Organisation, User
+
     platform = db.session.get(Platform, platform_id)
     if platform is None:
         return False
+    others = [other for other in site_registrations(platform_id) if other != platform_id]
+    if others and site_id(platform) == platform_id:
+        for model in (Course, User, Organisation, MoodleConnection):
+            db.session.execute(update(model).where(model.platform_id == platform_id).values(platform_id=others[0])
+                               .execution_options(synchronize_session=False))
     db.session.delete(platform)
     db.session.flush()
     forget_registrations()

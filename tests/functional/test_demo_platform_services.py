@@ -87,7 +87,7 @@ def test_roster_paging(services):
 
     token = services["ags"]._service_connector.get_access_token(
         ["https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"])
-    url = db.session.scalars(select(Course)).one().memberships_url + "?limit=3"
+    url = db.session.scalars(select(Course)).one().memberships_url + "&limit=3"  # Moodle's URL has ?type_id=
     seen, pages = [], 0
     while url:
         response = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)

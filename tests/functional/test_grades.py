@@ -64,7 +64,7 @@ def test_deep_linked_pathway_gets_a_grade_item_and_the_score_arrives(app, person
         line = db.session.scalars(select(DemoLineItem).where(DemoLineItem.resource_link_id == f"activity-{activity_id}")).one()
         assert (line.score_maximum, line.tag, line.resource_id) == (100, "parcours-hybride", f"pathway-{pathway_id}")
         link = db.session.scalars(select(ResourceLink).where(ResourceLink.pathway_id == pathway_id)).one()
-        assert link.lineitem_url.endswith(f"/lineitems/{line.id}")
+        assert link.lineitem_url.endswith(f"/lineitems/{line.id}?type_id=demo-client-a")  # Moodle names the type
         outbox = db.session.scalars(select(GradeOutbox).order_by(GradeOutbox.id)).all()
         assert [row.state for row in outbox] == ["superseded", "pending"]  # only the latest is worth sending
         assert outbox[0].timestamp < outbox[1].timestamp
@@ -99,7 +99,7 @@ def test_409_means_already_up_to_date(app, person, platform):
     complete_module_pathway(app, person, platform)
     with app.app_context():
         row = db.session.scalars(select(GradeOutbox).where(GradeOutbox.state == "pending")).one()
-        line_id = int(row.lineitem_url.rstrip("/").split("/")[-1])
+        line_id = int(row.lineitem_url.split("?")[0].rstrip("/").split("/")[-1])
         db.session.add(DemoScore(lineitem_id=line_id, user_id="104", score_given=100, score_maximum=100,
                                  activity_progress="Completed", grading_progress="FullyGraded", comment="",
                                  timestamp=row.timestamp + timedelta(hours=1), received_at=utcnow()))
