@@ -183,6 +183,7 @@ class Refused(ToolError):
         "capacity_below_confirmed": _l("There are more confirmed registrations than this number of seats."),
         "quota_below_confirmed": _l("A profession's quota is below the number of its confirmed registrations."),
         "target_excludes_booked": _l("Registered learners belong to a profession this change would exclude."),
+        "completion_certified": _l("This workshop was completed through certified attendance sheets: correct the sheet (an administrator reopens it), not the step."),
         "half_day_not_over": _l("The sheet can be certified once the half-day is over."),
         "step_has_certified_sheets": _l("This step has certified attendance sheets (DPC proof): it cannot be deleted."),
         "checkin_closed": _l("Check-in is open from 30 minutes before the half-day until its end, before the sheet is certified."),

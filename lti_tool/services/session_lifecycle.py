@@ -12,7 +12,7 @@ from models import (AttendanceStatus, Booking, BookingNotice, DpcValidation, Enr
                     WorkshopSession, db, utcnow)
 
 from ..errors import Refused
-from . import workshops
+from . import completion, workshops
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -114,6 +114,22 @@ def reopen_sheet(half_day: HalfDay, *, by_user_id: int, reason: str, is_administ
     half_day.certified_at, half_day.certified_by_user_id = None, None
     db.session.flush()
     return record
+
+
+def refuse_if_certified_completion(enrolment: Enrolment, step) -> None:
+    """A workshop step done through attendance on certified sheets is proof: an instructor neither withdraws nor
+    overwrites it by hand; the sheet is what gets corrected (reopened by an administrator)."""
+    done = completion.completions(enrolment).get(step.id)
+    if done is None or done.source != "attendance":
+        return
+    certified = db.session.scalar(select(func.count()).select_from(AttendanceStatus)
+                                  .join(HalfDay, HalfDay.id == AttendanceStatus.half_day_id)
+                                  .join(WorkshopSession, WorkshopSession.id == HalfDay.session_id)
+                                  .where(WorkshopSession.step_id == step.id,
+                                         AttendanceStatus.user_id == enrolment.user_id,
+                                         HalfDay.certified_at.is_not(None)))
+    if certified:
+        raise Refused("completion_certified")
 
 
 def reopenings(half_day_id: int) -> list[SheetReopening]:

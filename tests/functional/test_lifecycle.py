@@ -71,6 +71,13 @@ def test_a_certified_attended_booking_cannot_be_cancelled_nor_the_sheet_changed(
             StepCompletion.enrolment_id == enrolment.id, StepCompletion.step_id == workshop_id)).one() == "attendance"
     api = instructor.get(f"/api/pathways/{pathway_id}/dashboard").get_json()
     assert api["sessions"][0]["attendance_rate"] == 100.0 and api["sessions"][0]["confirmed"] == 1
+    # nor can the instructor withdraw the workshop step that the certified sheets prove
+    detail = f"/instructor/pathways/{pathway_id}/learners/{enrolment.id}"
+    withdrawn = post(instructor, detail, {"step_id": str(workshop_id), "action": "withdraw", "reason": "erreur"})
+    assert withdrawn.status_code == 409 and "feuille" in withdrawn.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StepCompletion).where(
+            StepCompletion.step_id == workshop_id)) == 1
 
 
 def test_an_administrator_reopens_a_certified_sheet_with_a_reason_then_it_is_certified_again(app, person):

@@ -218,7 +218,8 @@ def test_booking_a_past_session_is_refused(person, app):
         db.session.commit()
     learner = person("101")
     fill_profile(learner, "infirmier")
-    response = post(learner, f"/learner/sessions/{session_id}/book", {}, page=f"/learner/pathways/{pathway_id}")
+    assert "Inscriptions closes" in learner.get(f"/learner/pathways/{pathway_id}").text  # no button offered
+    response = post(learner, f"/learner/sessions/{session_id}/book", {}, page="/learner/profile")
     assert response.status_code == 409
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Booking)) == 0
