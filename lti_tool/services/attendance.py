@@ -38,7 +38,8 @@ def code_valid(secret: str, half_day_id: int, code: str, now: float | None = Non
     return any(hmac.compare_digest(_code(secret, half_day_id, w), code) for w in (window, window - 1))
 
 
-def mark(half_day: HalfDay, user_id: int, status: str, *, method: str, by_user_id: int, reason: str = "") -> AttendanceMark:
+def mark(half_day: HalfDay, user_id: int, status: str, *, method: str, by_user_id: int,
+         reason: str = "") -> AttendanceMark:
     """Append a mark. Changing an existing mark needs a reason; a certified sheet takes no mark."""
     if status not in AttendanceMark.ALL:
         raise Refused("invalid_form", f"status {status!r}")
@@ -181,7 +182,8 @@ def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: flo
         log.info("wrong check-in code: user %s, half-day %s, %s tries left", user.id, half_day.id, tries_left)
         raise WrongCode(tries_left)
     moment = utcnow()
-    if half_day.certified_at is not None or not (half_day.starts_at - CHECKIN_OPENS_BEFORE <= moment <= half_day.ends_at):
+    opens = half_day.starts_at - CHECKIN_OPENS_BEFORE
+    if half_day.certified_at is not None or not opens <= moment <= half_day.ends_at:
         raise Refused("checkin_closed")
     booking = db.session.scalars(select(Booking).where(Booking.session_id == half_day.session_id,
                                                        Booking.user_id == user.id,
@@ -202,7 +204,8 @@ def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: flo
 
 
 def latest_marks(half_day_id: int) -> dict[int, AttendanceMark]:
-    rows = db.session.scalars(select(AttendanceMark).join(AttendanceStatus, AttendanceStatus.mark_id == AttendanceMark.id)
+    rows = db.session.scalars(select(AttendanceMark)
+                              .join(AttendanceStatus, AttendanceStatus.mark_id == AttendanceMark.id)
                               .where(AttendanceStatus.half_day_id == half_day_id))
     return {row.user_id: row for row in rows}
 

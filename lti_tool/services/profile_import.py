@@ -80,7 +80,8 @@ def import_profiles(course: Course, content: bytes) -> ImportReport:
                                                     for k, v in error.messages.items())))
             continue
         query = select(User).where(User.platform_id == course.platform_id)
-        user = db.session.scalars(query.where(User.sub == moodle_id) if moodle_id else query.where(User.email == email)).first()
+        query = query.where(User.sub == moodle_id) if moodle_id else query.where(User.email == email)
+        user = db.session.scalars(query).first()
         member = user is not None and db.session.get(CourseMembership, (user.id, course.id)) is not None
         if user is not None and not member:
             # Only this course's people: another course's learner is not this instructor's to change.

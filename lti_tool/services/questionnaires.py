@@ -21,7 +21,7 @@ def submit(enrolment: Enrolment, step: Step, raw_answers: list[str | None]) -> Q
         except (TypeError, ValueError):
             raise Refused("invalid_form", "every question needs an answer") from None
     if len(answers) != len(step.questions) or any(
-            not 0 <= a < len(q["choices"]) for a, q in zip(answers, step.questions)):
+            not 0 <= a < len(q["choices"]) for a, q in zip(answers, step.questions, strict=True)):
         raise Refused("invalid_form", "answers do not match the questions")
     rows = {row.step.id: row for row in completion.statuses(enrolment)}
     if not rows[step.id].unlocked:
@@ -34,7 +34,7 @@ def submit(enrolment: Enrolment, step: Step, raw_answers: list[str | None]) -> Q
     if latest is not None and latest.answers == answers and utcnow() - latest.submitted_at < DOUBLE_SUBMIT:
         return latest
     total = sum(q.get("points", 1) for q in step.questions) or 1
-    earned = sum(q.get("points", 1) for a, q in zip(answers, step.questions) if a == q["answer"])
+    earned = sum(q.get("points", 1) for a, q in zip(answers, step.questions, strict=True) if a == q["answer"])
     attempt = QuestionnaireAttempt(enrolment_id=enrolment.id, step_id=step.id, answers=answers,
                                    score=round(100 * earned / total, 1))
     db.session.add(attempt)

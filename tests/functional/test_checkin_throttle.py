@@ -58,7 +58,8 @@ def test_five_wrong_codes_then_a_pause_with_a_way_on(app, person, caplog):
     assert fifth.status_code == 429 and "Trop de codes erronés" in fifth.text
     locked = check_in(learner, half_day_id, code)  # even the right code now: else guessing would go on
     assert locked.status_code == 429
-    assert "Trop de codes erronés" in locked.text and "votre émargement est suspendu jusqu'à" in html.unescape(locked.text)
+    assert "Trop de codes erronés" in locked.text
+    assert "votre émargement est suspendu jusqu'à" in html.unescape(locked.text)
     assert f'href="/learner/pathways/{pathway_id}"' in locked.text and 'href="/learner/"' in locked.text
     assert "locked" in caplog.text
     with app.app_context():

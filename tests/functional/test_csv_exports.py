@@ -32,11 +32,13 @@ def hostile_pathway(app, person, platform, client):
     """A validated DPC participant whose Moodle name is a formula, a step title starting with "+"."""
     instructor, learner, pathway_id = attended_learner(app, person, platform)
     with app.app_context():
-        module_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id, Step.kind == "module")).one()
+        module_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id,
+                                                             Step.kind == "module")).one()
         db.session.execute(update(Step).where(Step.title == "Post-test").values(title="+SOMME(A1:A9)"))
         db.session.execute(update(WorkshopSession).values(title="@Atelier -2"))
         db.session.commit()
-    assert post(learner, f"/learner/steps/{module_id}/heartbeat", {}, page=f"/learner/steps/{module_id}").status_code == 200
+    heartbeat = post(learner, f"/learner/steps/{module_id}/heartbeat", {}, page=f"/learner/steps/{module_id}")
+    assert heartbeat.status_code == 200
     assert save_programme(instructor, pathway_id).status_code == 303
     with app.app_context():
         enrolment_id = db.session.scalars(select(Enrolment.id).join(

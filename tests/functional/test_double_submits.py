@@ -53,7 +53,8 @@ def test_module_done_clicked_at_once_records_one_completion(app, person):
         first = db.session.scalars(select(StepCompletion.completed_at).where(StepCompletion.step_id == module)).one()
     assert learner.post(f"/learner/steps/{module}/done", data={"csrf_token": token}).status_code == 303
     with app.app_context():
-        assert db.session.scalars(select(StepCompletion.completed_at).where(StepCompletion.step_id == module)).one() == first
+        again = db.session.scalars(select(StepCompletion.completed_at).where(StepCompletion.step_id == module)).one()
+    assert again == first
 
 
 def test_first_questionnaire_answer_sent_twice_at_once_is_one_attempt(app, person):
@@ -100,7 +101,7 @@ def test_check_in_storm_records_one_mark_per_learner(app, person):
     open_half_day(app, half_day_id)
     code = attendance.current_code(app.config["SECRET_KEY"], half_day_id)
     tokens = [_any_csrf(learner.get(f"/learner/checkin?half_day={half_day_id}").text) for learner in learners]
-    calls = [(learner, token) for learner, token in zip(learners, tokens)] * 3
+    calls = list(zip(learners, tokens, strict=True)) * 3
     submitted = iter(calls)
     lock = threading.Lock()
 
