@@ -5,9 +5,9 @@ from pathlib import Path
 
 from flask import Flask, g, request, session
 from flask_babel import Babel
-from sqlalchemy import event
 from flask_migrate import Migrate
 from flask_wtf import CSRFProtect
+from sqlalchemy import event
 
 from models import db
 

@@ -34,10 +34,12 @@ def test_the_wheel_carries_catalog_templates_static_files_and_migrations(wheel):
         names = set(archive.namelist())
     expected = {"lti_tool/translations/fr/LC_MESSAGES/messages.mo", "lti_tool/static/app.css",
                 "lti_tool/migrations/env.py", "lti_tool/migrations/alembic.ini"}
-    expected |= {f"lti_tool/templates/{p.relative_to(ROOT / 'templates')}" for p in (ROOT / "templates").rglob("*.html")}
+    templates = ROOT / "templates"
+    expected |= {f"lti_tool/templates/{p.relative_to(templates)}" for p in templates.rglob("*.html")}
     expected |= {f"lti_tool/migrations/versions/{p.name}" for p in (ROOT / "migrations" / "versions").glob("*.py")}
     assert expected - names == set()
-    assert not [n for n in names if n.startswith(("templates/", "migrations/", "tests/"))]  # nothing loose in site-packages
+    # nothing loose at the top of site-packages
+    assert not [n for n in names if n.startswith(("templates/", "migrations/", "tests/"))]
 
 
 def test_the_packaged_catalog_is_compiled_from_the_po(wheel):

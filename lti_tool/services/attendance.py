@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models import AttendanceMark, AttendanceStatus, Booking, CheckinAttempt, Enrolment, HalfDay, User, db, utcnow
 
-from ..errors import Refused
+from ..domain_errors import Refused
 from . import completion
 
 log = logging.getLogger("lti_tool.attendance")
@@ -226,7 +226,7 @@ def certify(half_day: HalfDay, by_user_id: int, now=None) -> HalfDay:
 
 
 def get_half_day(half_day_id: int, course_id: int) -> HalfDay:
-    from ..errors import NotFound
+    from ..domain_errors import NotFound
 
     half_day = db.session.get(HalfDay, half_day_id)
     if half_day is None or half_day.session.step.pathway.course_id != course_id:

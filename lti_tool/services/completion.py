@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select, update
 
 from models import ActivityInterval, Enrolment, Step, StepCompletion, db, utcnow
 
-from ..errors import Refused
+from ..domain_errors import Refused
 from . import moodle_links
 
 HEARTBEAT_GAP_SECONDS = 90  # a page seen again within this gap continues the same interval

@@ -11,7 +11,7 @@ from models import (ActivityInterval, AttendanceStatus, DpcProgramme, DpcValidat
                     HalfDay, LearnerProfile, QuestionnaireAttempt, ResourceLink, Step, StepKind, User,
                     WorkshopSession, db, utcnow)
 
-from ..errors import Refused
+from ..domain_errors import Refused
 from . import csv_export, grades, professions
 from .completion import COUNTED_TIME
 

@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models import LaunchState, db, utcnow
 
-from ..errors import LaunchRefused
+from ..domain_errors import LaunchRefused
 from ..signing import KeyCachingSigner
 from .driver_sql import DriverStatement
 

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Course, CourseMembership, Pathway, PathwayRescore, ResourceLink, Role, User, db, utcnow
 
-from ..errors import LaunchRefused
+from ..domain_errors import LaunchRefused
 from . import launch_state
 from .driver_sql import DriverStatement
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Enrolment, MoodleActivity, MoodleLearnerSync, Step, db, utcnow
 
-from ..errors import InvalidInput
+from ..domain_errors import InvalidInput
 
 
 def activity(course_id: int, cmid: int | None) -> MoodleActivity | None:

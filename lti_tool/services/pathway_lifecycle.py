@@ -7,7 +7,7 @@ from sqlalchemy import exists, select
 from models import (ActivityInterval, AttendanceMark, Booking, Course, DpcValidation, Enrolment, HalfDay, Pathway,
                     QuestionnaireAttempt, Step, StepCompletion, WorkshopSession, db, utcnow)
 
-from ..errors import Refused
+from ..domain_errors import Refused
 from . import pathways
 
 DRAFT, PUBLISHED, ARCHIVED = "draft", "published", "archived"

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Course, Enrolment, LearnerProfile, Organisation, Pathway, Step, StepKind, User, db
 
-from ..errors import NotFound
+from ..domain_errors import NotFound
 from . import moodle_links
 
 
@@ -107,7 +107,7 @@ def delete_step(step: Step) -> None:
     """Refused when certified attendance sheets hang on it (DPC proof); progress is recomputed after."""
     from models import HalfDay, WorkshopSession
 
-    from ..errors import Refused
+    from ..domain_errors import Refused
     from . import rescoring
 
     certified = db.session.scalar(select(func.count()).select_from(HalfDay)

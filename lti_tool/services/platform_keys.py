@@ -13,7 +13,7 @@ from typing import Any
 import jwt
 import requests
 
-from ..errors import LaunchRefused
+from ..domain_errors import LaunchRefused
 from .http import OutboundSession
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")

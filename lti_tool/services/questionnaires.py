@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from models import Enrolment, QuestionnaireAttempt, Step, db, utcnow
 
-from ..errors import Refused
+from ..domain_errors import Refused
 from . import completion
 
 DOUBLE_SUBMIT = timedelta(seconds=10)  # the same answers again within this delay: the same submit, sent twice

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from models import (AttendanceStatus, Booking, BookingNotice, DpcValidation, Enrolment, HalfDay, SheetReopening,
                     WorkshopSession, db, utcnow)
 
-from ..errors import Refused
+from ..domain_errors import Refused
 from . import completion, workshops
 
 PARIS = ZoneInfo("Europe/Paris")

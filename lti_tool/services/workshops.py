@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from models import (Booking, BookingNotice, Enrolment, HalfDay, LearnerProfile, Step, StepCompletion, User,
                     WorkshopSession, db, utcnow)
 
-from ..errors import Refused
+from ..domain_errors import Refused
 from . import completion, professions
 
 PARIS = ZoneInfo("Europe/Paris")

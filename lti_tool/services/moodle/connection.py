@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 
 from models import MoodleConnection, Platform, db, utcnow
 
-from ...errors import InvalidInput
+from ...domain_errors import InvalidInput
 from .. import platforms, secrets_box
 from ..moodle_ws import REQUIRED_FUNCTIONS, SCORM_FUNCTIONS, SITE_INFO, MoodleClient, MoodleError
 
