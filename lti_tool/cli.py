@@ -208,6 +208,10 @@ def grades_status():
     if waiting:
         click.echo(f"pathways waiting to be rescored\t{waiting}")
     trouble = False
+    from flask import current_app
+
+    context = current_app.test_request_context()  # the advice is translated text: French by default
+    context.push()
     course_ids = db.session.scalars(select(ResourceLink.course_id).where(ResourceLink.pathway_id.is_not(None))
                                     .distinct().order_by(ResourceLink.course_id)).all()
     for course_id in course_ids:
@@ -221,6 +225,7 @@ def grades_status():
         if missing:
             trouble = True
             click.echo(f"PROBLEM {name}: {missing} learner score(s) not in Moodle and not queued")
+    context.pop()
     if trouble:
         raise SystemExit(1)
 
