@@ -188,7 +188,8 @@ class PlatformSimulator:
                 "accept_copy_advice": False, "accept_multiple": True, "accept_types": ["ltiResourceLink"],
                 "accept_presentation_document_targets": ["frame", "iframe", "window"], "accept_unsigned": False,
                 "auto_create": False, "can_confirm": False, "deep_link_return_url": deep_link_return_url,
-                "title": "", "text": "", "data": uuid.uuid4().hex}
+                # contentitem.php: optional_param('title', $tool->name): the tool type's name unless typed.
+                "title": "Parcours hybrides CPTS", "text": "", "data": uuid.uuid4().hex}
         return claims
 
     def resign(self, claims: dict, *, nonce: str, lifetime: int = 60, **overrides) -> str:

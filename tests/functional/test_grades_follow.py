@@ -271,3 +271,24 @@ def test_learners_scored_before_the_placement_are_scored_when_it_comes(app, pers
         rescoring.process_requests()
     deliver_all(app)
     assert latest_pathway_score(app, pathway_id).score_given == 100
+
+
+def test_deep_linking_names_the_activity_and_its_grade_item_after_the_pathway(app, person, platform):
+    """Moodle sends the tool's name as the deep-linking title: the activity is named after what it holds."""
+    from lti_tool.demo_platform.models import DemoActivity
+
+    instructor = person("201")
+    token = _any_csrf(instructor.get("/instructor/").text)
+    response = instructor.post("/instructor/pathways", data={"csrf_token": token, "title": "Iatrogénie du sujet âgé"})
+    pathway_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    client = app.test_client()
+    LtiBrowser(client, platform).launch_via_demo(user="201", kind="deep_link")
+    _, fields = parse_form(client.get("/lti/deep-link").text)  # the form as the browser submits it
+    returned = client.post("/lti/deep-link", data={**fields, "target": str(pathway_id)})
+    action, jwt_fields = parse_form(returned.text)
+    assert client.post(path_of(action), data=jwt_fields).status_code == 200
+    with app.app_context():
+        activity = db.session.scalars(select(DemoActivity)).one()
+        item = db.session.scalars(select(DemoLineItem).where(
+            DemoLineItem.resource_link_id == f"activity-{activity.id}")).one()
+        assert activity.title == item.label == "Iatrogénie du sujet âgé"
