@@ -2,6 +2,8 @@
 edit, cancel and duplicate a session, and the administrator's audited reopening of a certified sheet."""
 from __future__ import annotations
 
+import logging
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
@@ -16,6 +18,10 @@ from ..services import attendance, pathway_lifecycle, pathways, professions, ses
 from . import bp
 
 INSTRUCTOR = Role.INSTRUCTOR
+log = logging.getLogger("lti_tool")
+# Where the reason of a refused session edit shows in the form.
+REFUSED_FIELD = {"capacity_below_confirmed": "capacity", "quota_below_confirmed": "capacity",
+                 "target_excludes_booked": "target_professions", "session_started_dates": "starts_at"}
 
 
 @bp.before_request
@@ -123,7 +129,13 @@ def edit_session(session_id: int):
         except ValidationError as error:
             return _session_form(session, values=form_data(request.form, lists=("target_professions",)),
                                  errors=session_errors(error.messages), action=action, title=title, status=422)
-        session_lifecycle.update_session(session, data)
+        try:
+            session_lifecycle.update_session(session, data)
+        except Refused as refused:  # a change that would break bookings: the form again, the reason on its field
+            log.warning("refused session edit %s: %s %s", session.id, refused.code, refused.detail)
+            return _session_form(session, values=form_data(request.form, lists=("target_professions",)),
+                                 errors={REFUSED_FIELD.get(refused.code, "starts_at"): refused.message},
+                                 action=action, title=title, status=refused.status)
         flash(_("Session saved."), "success")
         return redirect(url_for("instructor.session", session_id=session.id), code=303)
     return _session_form(session, values=session_lifecycle.form_values(session), errors={}, action=action,

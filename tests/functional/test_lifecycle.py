@@ -117,6 +117,8 @@ def test_a_learner_books_one_session_per_workshop_and_is_told_of_a_promotion(app
     fill_profile(physio, "masseur_kinesitherapeute")
     page = f"/learner/pathways/{pathway_id}"
     assert post(nurse, f"/learner/sessions/{first_id}/book", {}, page=page).status_code == 303
+    shown = nurse.get(page).text
+    assert f"/learner/sessions/{second_id}/book" not in shown and "Déjà inscrit(e) à une session" in shown
     twice = post(nurse, f"/learner/sessions/{second_id}/book", {}, page=page)
     assert twice.status_code == 409 and "déjà inscrit(e) à une session de cet atelier" in twice.text
     assert post(physio, f"/learner/sessions/{first_id}/book", {}, page=page).status_code == 303  # waitlisted
@@ -240,6 +242,7 @@ def test_sessions_are_edited_cancelled_and_duplicated(app, person):
     assert fields["place"] == "Maison de santé, Mantes" and fields["capacity"] == "3"
     too_small = instructor.post(edit, data=dict(fields, capacity="1"))
     assert too_small.status_code == 409 and "inscriptions confirmées" in too_small.text
+    assert 'id="capacity-error"' in too_small.text and 'value="Maison de santé, Mantes"' in too_small.text
     wrong = instructor.post(edit, data=dict(fields, ends_at=fields["starts_at"], place="Salle B"))
     assert wrong.status_code == 422 and 'value="Salle B"' in wrong.text  # what was typed is kept
     assert instructor.post(edit, data=dict(fields, place="Salle B", capacity="4")).status_code == 303
