@@ -87,3 +87,15 @@ def test_a_trickling_moodle_is_unavailable_at_the_deadline(server):
         client.call("core_webservice_get_site_info")
     client.close()
     assert failed.value.code == "unavailable" and time.monotonic() - started < 2.0
+
+
+def test_the_connected_address_is_checked_again(server, monkeypatch):
+    """A name that resolved to a public address for the check, then to a private one for the connection (DNS
+    rebinding), is refused on the connected socket, before anything is sent."""
+    from tests.fixtures.slow_http import received
+
+    monkeypatch.setattr(OutboundSession, "_check_target", lambda self, url, allow_private: False)
+    before = len(received(server))
+    with OutboundSession(2.0, allow_private=False) as session, pytest.raises(AddressRefused):
+        session.get(f"{server}/ok", headers={"Authorization": "Bearer secret"})
+    assert received(server)[before:] == []
