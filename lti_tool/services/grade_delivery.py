@@ -36,7 +36,7 @@ _local = threading.local()
 log = logging.getLogger("lti_tool.grades")
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
-LEASE = timedelta(minutes=2)
+LEASE = timedelta(seconds=45)  # rows a dead worker held are taken again within a minute
 BACKOFF_BASE_SECONDS = 15
 BACKOFF_MAX_SECONDS = 3600
 
@@ -49,7 +49,7 @@ def claim_due(batch: int, now: datetime | None = None, lease_seconds: float = 0)
     """Lease up to `batch` due rows to this worker. Two workers never hold the same row."""
     now = now or utcnow()
     token = uuid.uuid4().hex
-    lease = max(LEASE, timedelta(seconds=lease_seconds)) if lease_seconds else LEASE
+    lease = timedelta(seconds=lease_seconds) if lease_seconds else LEASE
     due = and_(GradeOutbox.state == GradeOutbox.PENDING, GradeOutbox.next_attempt_at <= now,
                or_(GradeOutbox.locked_until.is_(None), GradeOutbox.locked_until < now))
     candidates = select(GradeOutbox.id).where(due).order_by(GradeOutbox.next_attempt_at, GradeOutbox.id).limit(batch)
