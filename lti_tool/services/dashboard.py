@@ -26,7 +26,26 @@ def completion_by_profession(pathway_id: int) -> list[dict]:
     return result
 
 
+def summary(pathway_id: int) -> dict:
+    """The tiles at the top of the follow-up: learners by state and the attendance over every session."""
+    completed = func.sum(case((Enrolment.state == Enrolment.COMPLETED, 1), else_=0))
+    in_progress = func.sum(case((Enrolment.state == Enrolment.IN_PROGRESS, 1), else_=0))
+    enrolled, done, started = db.session.execute(
+        select(func.count(), completed, in_progress).where(Enrolment.pathway_id == pathway_id)).one()
+    done, started = int(done or 0), int(started or 0)
+    sessions = sessions_overview(pathway_id)
+    expected = sum(row["confirmed"] * row["half_days"] for row in sessions)
+    attended = sum(row["attended"] for row in sessions)
+    return {"enrolled": enrolled, "completed": done, "in_progress": started,
+            "not_started": enrolled - done - started,
+            "completion_rate": round(100 * done / enrolled, 1) if enrolled else None,
+            "attendance_rate": round(100 * attended / expected, 1) if expected else None,
+            "attended": attended, "expected": expected}
+
+
 def dropoff_per_step(pathway_id: int) -> list[dict]:
+    """Per step, in order: who completed it, and who stopped there (completed the step before, not this one):
+    the drop-off is what is lost between two steps, not the share that completed."""
     enrolled = db.session.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.pathway_id == pathway_id))
     steps = db.session.execute(select(Step.id, Step.title, Step.kind).where(Step.pathway_id == pathway_id)
                                .order_by(Step.position)).all()
@@ -34,9 +53,15 @@ def dropoff_per_step(pathway_id: int) -> list[dict]:
     done = dict(db.session.execute(
         select(StepCompletion.step_id, func.count()).where(StepCompletion.step_id.in_([row[0] for row in steps]))
         .group_by(StepCompletion.step_id)).all()) if steps else {}
-    return [{"step_id": step_id, "title": title, "kind": kind, "done": done.get(step_id, 0), "enrolled": enrolled,
-             "rate": round(100 * done.get(step_id, 0) / enrolled, 1) if enrolled else 0.0}
-            for step_id, title, kind in steps]
+    rows, before = [], enrolled
+    for step_id, title, kind in steps:
+        count = done.get(step_id, 0)
+        lost = max(before - count, 0)
+        rows.append({"step_id": step_id, "title": title, "kind": kind, "done": count, "enrolled": enrolled,
+                     "rate": round(100 * count / enrolled, 1) if enrolled else 0.0,
+                     "lost": lost, "lost_rate": round(100 * lost / enrolled, 1) if enrolled else 0.0})
+        before = count
+    return rows
 
 
 def sessions_overview(pathway_id: int) -> list[dict]:
@@ -81,26 +106,37 @@ def sessions_overview(pathway_id: int) -> list[dict]:
                        "waitlisted": by_status.get(session_id, {}).get(Booking.WAITLISTED, 0),
                        "half_days": half_days.get(session_id, 0),
                        "attendance_rate": round(100 * attended.get(session_id, 0) / expected, 1) if expected else None,
+                       "attended": attended.get(session_id, 0),
                        "professions_present": mix.get(session_id, {}),
                        "interprofessional": len(mix.get(session_id, {})) >= 2})
     return result
 
 
-def learners(pathway_id: int, *, profession: str | None = None, state: str | None = None, limit: int = 50,
-             offset: int = 0) -> tuple[list[dict], int]:
+def _search_terms(search: str | None) -> list:
+    """Each word typed must appear in the name or the e-mail (case-insensitive, LIKE wildcards taken literally)."""
+    conditions = []
+    for word in (search or "").split()[:5]:
+        pattern = "%" + word[:100].lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        conditions.append(func.lower(User.name).like(pattern, escape="\\")
+                          | func.lower(func.coalesce(User.email, "")).like(pattern, escape="\\"))
+    return conditions
+
+
+def learners(pathway_id: int, *, profession: str | None = None, state: str | None = None, search: str | None = None,
+             limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
     query = (select(Enrolment.id, User.id, User.name, User.email, Enrolment.profession, Enrolment.state,
                     Enrolment.progress, Enrolment.score).join(User, User.id == Enrolment.user_id)
              .where(Enrolment.pathway_id == pathway_id))
-    if profession:
-        query = query.where(Enrolment.profession == profession)
-    if state:
-        query = query.where(Enrolment.state == state)
     counted = select(func.count()).select_from(Enrolment).where(Enrolment.pathway_id == pathway_id)
     if profession:
-        counted = counted.where(Enrolment.profession == profession)
+        query, counted = query.where(Enrolment.profession == profession), counted.where(Enrolment.profession == profession)
     if state:
-        counted = counted.where(Enrolment.state == state)
-    total = db.session.scalar(counted)  # from the enrolment index alone
+        query, counted = query.where(Enrolment.state == state), counted.where(Enrolment.state == state)
+    terms = _search_terms(search)
+    if terms:
+        query = query.where(*terms)
+        counted = counted.join(User, User.id == Enrolment.user_id).where(*terms)
+    total = db.session.scalar(counted)  # without a search, from the enrolment index alone
     # Least advanced first: who needs a nudge (and the order an index serves at 50,000 learners).
     rows = db.session.execute(query.order_by(Enrolment.progress, Enrolment.id).limit(limit).offset(offset))
     return [{"enrolment_id": e, "user_id": u, "name": n, "email": m, "profession": p,

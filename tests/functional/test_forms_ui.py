@@ -116,3 +116,90 @@ def test_step_editor_has_checkboxes_and_kind_blocks(app, person):
     assert elements.by_id["title"][1]["aria-describedby"] == "title-error"
     assert "step-error-summary" in elements.by_id
     assert "Shorter than minimum" not in response.text and "Length must be" not in response.text
+
+
+def _learner_in(app, person, pathway_id, user="101", profession="infirmier"):
+    from tests.functional.test_pathways_flow import fill_profile
+
+    client = person(user)
+    fill_profile(client, profession)
+    client.get(f"/learner/pathways/{pathway_id}")
+    return client
+
+
+def _steps(app, pathway_id):
+    with app.app_context():
+        return {s.title: s.id for s in db.session.scalars(select(Step).where(Step.pathway_id == pathway_id))}
+
+
+def test_finishing_a_module_early_says_how_long_is_left_and_keeps_the_way_back(app, person):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    assert post(instructor, f"/instructor/pathways/{pathway_id}/steps", {
+        "kind": "module", "title": "Module de 20 minutes", "minimum_minutes": "20", "weight": "1",
+        "content_url": "https://mooc.example.org/m"}, page=f"/instructor/pathways/{pathway_id}").status_code == 303
+    step_id = _steps(app, pathway_id)["Module de 20 minutes"]
+    nurse = _learner_in(app, person, pathway_id)
+    page = nurse.get(f"/learner/steps/{step_id}").text
+    # the minimum sits outside #time, which each heartbeat rewrites
+    assert re.search(r'<span id="minimum">minimum 20\s+min</span>', page)
+    assert re.search(r"Encore 20\s+minutes avant de pouvoir", page)
+    response = post(nurse, f"/learner/steps/{step_id}/done", {}, page=f"/learner/steps/{step_id}")
+    assert response.status_code == 409  # was a dead-end error page
+    assert re.search(r"Il faut encore environ 20\s+minutes", response.text)
+    assert f'href="/learner/pathways/{pathway_id}"' in response.text and 'id="done"' in response.text
+
+
+def test_partly_answered_questionnaire_comes_back_with_the_answers(app, person):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    step_id = _steps(app, pathway_id)["Pré-test"]
+    nurse = _learner_in(app, person, pathway_id)
+    response = post(nurse, f"/learner/steps/{step_id}/answers", {"q0": "1"}, page=f"/learner/steps/{step_id}")
+    assert response.status_code == 422
+    elements = Elements(response.text)
+    assert elements.by_id["q1"][1]["aria-describedby"] == "q1-error" and "q0-error" not in elements.by_id
+    assert re.search(r'name="q0" value="1" required checked', response.text)
+    assert "Répondez à toutes les questions" in response.text
+
+
+def test_a_correction_without_reason_stays_on_its_page_with_the_error(app, person):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    _learner_in(app, person, pathway_id)
+    with app.app_context():
+        from models import Enrolment
+
+        enrolment_id = db.session.scalars(select(Enrolment.id)).one()
+    step_id = _steps(app, pathway_id)["MOOC iatrogénie"]
+    page = f"/instructor/pathways/{pathway_id}/learners/{enrolment_id}"
+    response = post(instructor, page, {"step_id": str(step_id), "reason": " ", "action": "validate"})
+    assert response.status_code == 422  # was a dead-end 409 page (and a silent no-op in the browser)
+    reason = Elements(response.text).by_id[f"reason-{step_id}"][1]
+    assert reason["aria-invalid"] == "true" and reason["aria-describedby"] == f"reason-{step_id}-error"
+    assert "Indiquez le motif" in response.text or "motif" in response.text
+
+
+def test_import_errors_are_in_french_under_the_file_field(person):
+    from io import BytesIO
+
+    instructor = person("201")
+    token = _any_csrf(instructor.get("/instructor/").text)
+    response = instructor.post("/instructor/pathways/import", data={
+        "csrf_token": token, "definition": (BytesIO(b"not json at all"), "parcours.json")},
+        content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "pas un parcours exporté par" in response.text and "not JSON" not in response.text
+    assert Elements(response.text).by_id["definition"][1]["aria-describedby"] == "definition-error"
+    response = instructor.post("/instructor/profiles/import", data={
+        "csrf_token": token, "profiles": (BytesIO(b""), "")}, content_type="multipart/form-data")
+    assert response.status_code == 422 and "Choisissez le fichier CSV" in response.text
+    assert "missing file" not in response.text
+
+
+def test_error_page_has_a_way_back(person):
+    instructor = person("201")
+    response = instructor.get("/instructor/steps/999999", headers={"Referer": "http://localhost/instructor/"})
+    assert response.status_code == 404
+    assert 'href="http://localhost/instructor/"' in response.text  # back where the user came from
+    assert 'href="/instructor/"' in response.text and "Tableau de bord du cours" in response.text
