@@ -14,6 +14,14 @@
     }
   });
 
+  // A print button (data-print): the browser's print dialog, without an inline handler.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-print]") : null;
+    if (button) {
+      window.print();
+    }
+  });
+
   function focusSummary() {
     var summary = document.querySelector("[data-error-summary]");
     if (summary) {

@@ -203,3 +203,14 @@ def test_error_page_has_a_way_back(person):
     assert response.status_code == 404
     assert 'href="http://localhost/instructor/"' in response.text  # back where the user came from
     assert 'href="/instructor/"' in response.text and "Tableau de bord du cours" in response.text
+
+
+def test_no_template_carries_an_inline_event_handler():
+    """Confirmations and print buttons go through static/forms.js (data-confirm, data-print): an inline handler
+    breaks on quotes in its text and is refused by the Content-Security-Policy (script-src 'self')."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    offenders = [f"{path.relative_to(root)}: {match.group(0)}" for path in root.rglob("*.html")
+                 for match in re.finditer(r"\son(submit|click|change|load)\s*=", path.read_text(encoding="utf-8"))]
+    assert not offenders, offenders
