@@ -292,3 +292,26 @@ def test_deep_linking_names_the_activity_and_its_grade_item_after_the_pathway(ap
         item = db.session.scalars(select(DemoLineItem).where(
             DemoLineItem.resource_link_id == f"activity-{activity.id}")).one()
         assert activity.title == item.label == "Iatrogénie du sujet âgé"
+
+
+def test_reweighting_a_step_or_changing_who_needs_it_rescores_the_learners(app, person, platform):
+    pathway_id, _ = complete_module_pathway(app, person, platform)  # two modules, both done by a physiotherapist
+    deliver_all(app)
+    instructor = person("201")
+    page = f"/instructor/pathways/{pathway_id}"
+    assert post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 3", "weight": "2"}, page=page).status_code == 303
+    deliver_all(app)
+    assert latest_pathway_score(app, pathway_id).score_given == 50  # 2 of 4 weight units
+    with app.app_context():
+        third = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id, Step.title == "Module 3")).one()
+    # Re-weighted: 2 of 3 units.
+    edit = {"kind": "module", "title": "Module 3", "weight": "1"}
+    assert post(instructor, f"/instructor/steps/{third}", edit, page=f"/instructor/steps/{third}").status_code == 303
+    deliver_all(app)
+    assert latest_pathway_score(app, pathway_id).score_given == 66.7
+    # Required only for nurses: the physiotherapist has done everything required of them.
+    edit["required_for"] = ["infirmier"]
+    assert post(instructor, f"/instructor/steps/{third}", edit, page=f"/instructor/steps/{third}").status_code == 303
+    deliver_all(app)
+    score = latest_pathway_score(app, pathway_id)
+    assert (score.score_given, score.activity_progress) == (100, "Completed")
