@@ -29,7 +29,7 @@ from sqlalchemy import and_, or_, select, update
 from models import GradeOutbox, ResourceLink, db, utcnow
 
 from .http import TimeoutSession
-from .platform_services import SharedTokenConnector
+from .platform_services import ServiceURLRefused, SharedTokenConnector
 
 _local = threading.local()
 
@@ -43,6 +43,7 @@ BACKOFF_MAX_SECONDS = 3600
 # Why a placement cannot receive grades, as the worker learns it from Moodle (ResourceLink.grade_problem).
 LINEITEM_GONE = "lineitem_gone"  # 404 on the line item or its container: activity or grade item deleted
 TOKEN_REFUSED = "token_refused"  # the token endpoint refuses the AGS scopes (services off for the tool type)
+SERVICE_URL_REFUSED = "service_url_refused"  # a line item URL on another origin than the registration's
 
 
 def claim_due(batch: int, now: datetime | None = None, lease_seconds: float = 0) -> list[GradeOutbox]:
@@ -161,6 +162,9 @@ def send(row: Snapshot, registration, cache, timeout: float, session=None) -> Ou
             connector.forget_token(scopes)
         return Outcome(row.id, GradeOutbox.PENDING, status, body or f"HTTP {status}", True, found_url,
                        LINEITEM_GONE if status == 404 else "")
+    except ServiceURLRefused as error:  # a URL outside the registration's origins: never sent, never retried
+        return Outcome(row.id, GradeOutbox.ABANDONED, None, f"service URL refused: {error}"[:300], False, found_url,
+                       SERVICE_URL_REFUSED)
     except (requests.RequestException, LtiException, ValueError) as error:
         return Outcome(row.id, GradeOutbox.PENDING, None, f"{type(error).__name__}: {error}"[:300], True, found_url)
     return Outcome(row.id, GradeOutbox.SENT, 200, "", False, found_url)

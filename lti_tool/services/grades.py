@@ -19,8 +19,8 @@ from sqlalchemy import and_, func, or_, select, update
 
 from models import Enrolment, GradeOutbox, Pathway, Platform, ResourceLink, User, db, utcnow
 
-from .grade_delivery import (LINEITEM_GONE, LINEITEM_SCOPE, SCORE_SCOPE, TOKEN_REFUSED, deliver_once,  # noqa: F401
-                             retry_now)
+from .grade_delivery import (LINEITEM_GONE, LINEITEM_SCOPE, SCORE_SCOPE, SERVICE_URL_REFUSED, TOKEN_REFUSED,  # noqa: F401
+                             deliver_once, retry_now)
 
 PATHWAY_TAG = "parcours-hybride"
 
@@ -123,6 +123,10 @@ def plain_reason(row: GradeOutbox) -> str:
     """Moodle's answer in words a coordinator understands."""
     from flask_babel import gettext as _
 
+    if row.state == GradeOutbox.ABANDONED and row.last_error.startswith("service URL refused"):
+        return _("Not sent: the grade item's address is not on the Moodle site the tool is registered with.")
+    if row.state == GradeOutbox.ABANDONED and row.last_status is None:
+        return _("Not sent: the tool registration of this activity has been removed.")
     if row.state == GradeOutbox.ABANDONED:
         return _("Moodle refuses this score: the learner is no longer enrolled with a gradebook role in the course.")
     if row.attempts == 0:
@@ -135,7 +139,8 @@ def plain_reason(row: GradeOutbox) -> str:
         return _("Moodle no longer has this grade item (activity or grade item deleted). The tool keeps trying.")
     if row.last_status >= 500:
         return _("Moodle is unavailable (error %(status)s). The tool keeps trying.", status=row.last_status)
-    return _("Moodle answered %(status)s: %(error)s", status=row.last_status, error=row.last_error[:200])
+    # The platform's own words stay in the log and the CLI: a page never shows a remote body.
+    return _("Moodle refused this score (error %(status)s). The tool keeps trying.", status=row.last_status)
 
 
 def placement_problems(course_id: int) -> list[dict]:
@@ -169,6 +174,10 @@ def placement_problems(course_id: int) -> list[dict]:
             code, advice = LINEITEM_GONE, _(
                 "Moodle no longer finds this activity's grade item (activity or grade item deleted): restore it in "
                 "Moodle, or add the pathway again by deep linking.")
+        elif link.grade_problem == SERVICE_URL_REFUSED:
+            code, advice = SERVICE_URL_REFUSED, _(
+                "This activity's grade item is on another address than the Moodle site the tool is registered with: "
+                "if the site answers on several hosts, list them in LTI_SERVICE_EXTRA_ORIGINS.")
         elif link.grade_problem == TOKEN_REFUSED:
             code, advice = TOKEN_REFUSED, _(
                 "Moodle refuses the tool access to the grade services: check that the tool type allows "

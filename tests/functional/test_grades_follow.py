@@ -315,3 +315,18 @@ def test_reweighting_a_step_or_changing_who_needs_it_rescores_the_learners(app, 
     deliver_all(app)
     score = latest_pathway_score(app, pathway_id)
     assert (score.score_given, score.activity_progress) == (100, "Completed")
+
+
+def test_a_line_item_on_another_origin_gets_no_token_and_is_said(app, person, platform):
+    pathway_id, _ = complete_module_pathway(app, person, platform)
+    with app.app_context():  # a claim naming another host than the registration's
+        db.session.execute(update(ResourceLink).where(ResourceLink.pathway_id == pathway_id)
+                           .values(lineitem_url="https://elsewhere.example.org/lineitems/1/lineitem"))
+        db.session.execute(update(GradeOutbox).values(lineitem_url="https://elsewhere.example.org/lineitems/1/lineitem"))
+        db.session.commit()
+    deliver_all(app)
+    with app.app_context():
+        row = db.session.scalars(select(GradeOutbox).where(GradeOutbox.state != "superseded")).one()
+        assert (row.state, row.attempts) == ("abandoned", 1)
+    text = person("201").get("/instructor/grades").text.replace("&#39;", "'")
+    assert "autre adresse que le site Moodle" in text and "n'est pas sur le site Moodle" in text
