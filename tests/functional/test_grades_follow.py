@@ -330,3 +330,27 @@ def test_a_line_item_on_another_origin_gets_no_token_and_is_said(app, person, pl
         assert (row.state, row.attempts) == ("abandoned", 1)
     text = person("201").get("/instructor/grades").text.replace("&#39;", "'")
     assert "autre adresse que le site Moodle" in text and "n'est pas sur le site Moodle" in text
+
+
+def test_the_first_minute_studied_starts_the_pathway_in_moodle_too(app, person, platform):
+    """A heartbeat that moves a learner from not started to in progress queues that change like any other."""
+    instructor = person("201")
+    token = _any_csrf(instructor.get("/instructor/").text)
+    response = instructor.post("/instructor/pathways", data={"csrf_token": token, "title": "Module seul"})
+    pathway_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    page = f"/instructor/pathways/{pathway_id}"
+    post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 1", "weight": "1"}, page=page)
+    post(instructor, f"{page}/publish", {}, page=page)
+    activity_id = place_pathway(app, platform, pathway_id)
+    learner = person("104", activity=str(activity_id))
+    fill_profile(learner, "infirmier")
+    with app.app_context():
+        step_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id)).one()
+        rescoring.process_requests()
+        db.session.execute(delete(GradeOutbox))
+        db.session.commit()
+    assert post(learner, f"/learner/steps/{step_id}/heartbeat", {}, page=f"/learner/steps/{step_id}").status_code == 200
+    with app.app_context():
+        state = db.session.scalars(select(Enrolment.state).where(Enrolment.pathway_id == pathway_id)).one()
+        row = db.session.scalars(select(GradeOutbox)).one()
+        assert state == "in_progress" and row.payload["activityProgress"] == "InProgress"
