@@ -104,8 +104,10 @@ class WrongCode(Refused):
         self.tries_left = tries_left
 
 
-# The counts live on a connection of their own, committed at once: the request that follows a wrong code is
-# refused (and rolled back), its count must stay. In the database, so the limit holds across workers.
+# One row per learner and half-day, in the database so the limit holds across gunicorn workers. A try is
+# reserved by an UPDATE of that row, which holds it (PostgreSQL row lock, SQLite write lock) until the request
+# ends: the same learner's submits are checked one after the other, so parallel guesses see every count, and a
+# storm of right codes records one mark. The check-in view commits the counts even when it refuses.
 _ATTEMPTS = CheckinAttempt.__table__
 
 
@@ -114,39 +116,35 @@ def _key(half_day_id: int, user_id: int):
 
 
 def _take_a_try(half_day_id: int, user_id: int):
-    """Reserve one try atomically before the code is looked at: of parallel guesses (a script, several
-    workers) at most MAX_WRONG_CODES are ever checked. Returns None, or the end of the lockout."""
+    """Reserve one try before the code is looked at. Returns None, or the end of the lockout."""
     now = utcnow()
-    with db.engine.begin() as connection:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        connection.execute(dialect.insert(_ATTEMPTS).values(half_day_id=half_day_id, user_id=user_id, failures=0,
-                                                            streak=0, last_failure_at=now).on_conflict_do_nothing())
-        connection.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.locked_until <= now)
-                           .values(locked_until=None, streak=0))  # a lockout over: a new series of tries
-        taken = connection.execute(
-            update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.locked_until.is_(None),
-                                    _ATTEMPTS.c.streak < MAX_WRONG_CODES)
-            .values(streak=_ATTEMPTS.c.streak + 1)).rowcount == 1
-        if taken:
-            return None
-        until = connection.scalar(select(_ATTEMPTS.c.locked_until).where(_key(half_day_id, user_id)))
-    return until or now + LOCKOUT  # the last tries are still being checked: their lockout is coming
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    db.session.execute(dialect.insert(_ATTEMPTS).values(half_day_id=half_day_id, user_id=user_id, failures=0,
+                                                        streak=0, last_failure_at=now).on_conflict_do_nothing())
+    db.session.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.locked_until <= now)
+                       .values(locked_until=None, streak=0))  # a lockout over: a new series of tries
+    taken = db.session.execute(
+        update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.locked_until.is_(None),
+                                _ATTEMPTS.c.streak < MAX_WRONG_CODES)
+        .values(streak=_ATTEMPTS.c.streak + 1)).rowcount == 1
+    if taken:
+        return None
+    until = db.session.scalar(select(_ATTEMPTS.c.locked_until).where(_key(half_day_id, user_id)))
+    return until or now + LOCKOUT
 
 
 def _count(half_day_id: int, user_id: int, *, right: bool) -> tuple[int, object]:
     """After the check: a right code ends the series; a wrong one counts, and the last allowed one locks."""
+    if right:
+        db.session.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id)).values(streak=0))
+        return 0, None
     now = utcnow()
-    with db.engine.begin() as connection:
-        if right:
-            connection.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id)).values(streak=0))
-            return 0, None
-        connection.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id))
-                           .values(failures=_ATTEMPTS.c.failures + 1, last_failure_at=now))
-        connection.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.locked_until.is_(None),
-                                                   _ATTEMPTS.c.streak >= MAX_WRONG_CODES)
-                           .values(locked_until=now + LOCKOUT))
-        row = connection.execute(select(_ATTEMPTS.c.streak, _ATTEMPTS.c.locked_until)
-                                 .where(_key(half_day_id, user_id))).one()
+    db.session.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id))
+                       .values(failures=_ATTEMPTS.c.failures + 1, last_failure_at=now))
+    db.session.execute(update(_ATTEMPTS).where(_key(half_day_id, user_id), _ATTEMPTS.c.streak >= MAX_WRONG_CODES)
+                       .values(locked_until=now + LOCKOUT))
+    row = db.session.execute(select(_ATTEMPTS.c.streak, _ATTEMPTS.c.locked_until)
+                             .where(_key(half_day_id, user_id))).one()
     return MAX_WRONG_CODES - row.streak, row.locked_until
 
 
@@ -190,9 +188,8 @@ def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: flo
                                                        Booking.status == Booking.CONFIRMED)).first()
     if booking is None:
         raise Refused("not_booked")
-    # Submits of one learner for one half-day, one at a time (their attempts row: a row lock on PostgreSQL, the
-    # write lock on SQLite, to the end of the request): a storm of them records one mark, each answered with it.
-    db.session.execute(update(_ATTEMPTS).where(_key(half_day.id, user.id)).values(streak=_ATTEMPTS.c.streak))
+    # This learner's other submits for the half-day wait for this one (their attempts row is held): a storm of
+    # them records one mark, each answered with it.
     previous = latest_marks(half_day.id).get(user.id)
     if previous is not None and previous.method != "self_checkin":
         raise Refused("already_marked")
