@@ -33,6 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     configure(app, test_config)
     init_extensions(app)
     configure_lti(app)
+    from .notify_views import init_notifications
+
+    init_notifications(app, from_environment=test_config is None)  # messages and reminders (issue 14)
     register_blueprints(app)
     register_error_handlers(app)
     configure_requests(app)

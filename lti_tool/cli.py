@@ -351,4 +351,7 @@ def moodle_sync(context_id, issuer, threads):
 
 
 def register_cli(app: Flask) -> None:
+    from .notify_cli import notify_command  # the notification outbox (issue 14)
+
+    lti_cli.add_command(notify_command)
     app.cli.add_command(lti_cli)

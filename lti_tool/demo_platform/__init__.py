@@ -12,4 +12,7 @@ def init_demo_platform(app: Flask) -> None:
     from .views import bp
 
     app.register_blueprint(bp)
+    from .mail import init_demo_mail  # /demo/mail, the SMTP sink and Moodle's message function
+
+    init_demo_mail(app)
     app.cli.add_command(demo_cli)

@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from models import db, utcnow
 
 from .models import DemoCompletion
+from .mail import send_instant_messages
 from .moodle_catalog import CATALOG, DemoModule, DemoSection, find_module
 from .simulator import DEMO_COURSES, DEMO_USERS, find_course, find_user
 from .sites import SITES, base_url
@@ -42,6 +43,7 @@ FULL_FUNCTIONS = (
     "mod_scorm_get_scorms_by_courses",
     "mod_scorm_get_scorm_scoes",
     "mod_scorm_get_scorm_sco_tracks",
+    "core_message_send_instant_messages",
 )
 PROFILES: dict[str, tuple[str, ...]] = {
     "full": FULL_FUNCTIONS,
@@ -478,6 +480,9 @@ FUNCTIONS = {
     "mod_scorm_get_scorm_scoes": (get_scorm_scoes, {"scormid": _int(), "organization": _raw(default="")}),
     "mod_scorm_get_scorm_sco_tracks": (get_scorm_sco_tracks,
                                        {"scoid": _int(), "userid": _int(), "attempt": _int(default=0)}),
+    # Moodle's bell and mobile app (the tool's messages, issue 14): FORMAT_HTML by default, clientmsgid optional.
+    "core_message_send_instant_messages": (send_instant_messages, {"messages": _multiple(_single({
+        "touserid": _int(), "text": _raw(), "textformat": _int(default=1), "clientmsgid": _raw(default="")}))}),
 }
 assert set(FULL_FUNCTIONS) == set(FUNCTIONS)
 

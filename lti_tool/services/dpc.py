@@ -12,7 +12,7 @@ from models import (ActivityInterval, AttendanceStatus, DpcProgramme, DpcValidat
                     WorkshopSession, db, utcnow)
 
 from ..domain_errors import Refused
-from . import csv_export, grades, professions
+from . import csv_export, grades, notifications, professions
 from .completion import COUNTED_TIME
 
 ATTENDED = ("present", "late")
@@ -149,6 +149,7 @@ def validate(enrolment: Enrolment, by_user_id: int) -> DpcValidation:
     db.session.flush()
     _publish(enrolment, programme, 1, f"DPC validé — action {programme.action_number}, session "
              f"{programme.session_number}, le {validation.decided_at:%d/%m/%Y}, attestation {validation.certificate_number}")
+    notifications.dpc_validated(enrolment, validation)  # the learner's message with the certificate link
     return validation
 
 

@@ -12,7 +12,7 @@ from models import (AttendanceStatus, Booking, BookingNotice, DpcValidation, Enr
                     WorkshopSession, db, utcnow)
 
 from ..domain_errors import Refused
-from . import completion, workshops
+from . import completion, notifications, workshops
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -42,6 +42,7 @@ def update_session(session: WorkshopSession, data: dict, now: datetime | None = 
     if targets and any(count and profession not in targets for profession, count in confirmed.items()):
         raise Refused("target_excludes_booked")
     workshops.save_session(session.step, data, session)
+    notifications.session_changed(session)  # learners told of new times, place or facilitators
     workshops.promote_waitlist(session)  # more seats: the waitlist moves up
     return session
 
@@ -62,6 +63,7 @@ def cancel_session(session: WorkshopSession, now: datetime | None = None) -> lis
     session.cancelled, session.cancelled_at, session.confirmed_count = True, utcnow(), 0
     db.session.flush()
     workshops.recompute_learners(session, [b.user_id for b in cancelled])
+    notifications.session_cancelled(session, cancelled)
     return cancelled
 
 

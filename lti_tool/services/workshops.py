@@ -12,7 +12,7 @@ from models import (Booking, BookingNotice, Enrolment, HalfDay, LearnerProfile, 
                     WorkshopSession, db, utcnow)
 
 from ..domain_errors import Refused
-from . import completion, professions
+from . import completion, notifications, professions
 
 PARIS = ZoneInfo("Europe/Paris")
 NOON = time(12, 0)
@@ -190,6 +190,7 @@ def book(session: WorkshopSession, user: User, now: datetime | None = None) -> B
                            .execution_options(synchronize_session=False))
     db.session.refresh(booking)
     recompute_learners(session, [user.id])
+    notifications.booked(booking)  # the convocation (or the waitlist place), in this transaction
     return booking
 
 
@@ -215,6 +216,7 @@ def cancel(session: WorkshopSession, user: User, now: datetime | None = None) ->
         _release_seat(session)
     promoted = promote_waitlist(session)
     recompute_learners(session, [user.id])
+    notifications.booking_cancelled(booking, was_confirmed=was_confirmed, seat_freed=not promoted)
     return promoted[0] if promoted else None
 
 
@@ -235,6 +237,7 @@ def promote_waitlist(session: WorkshopSession) -> list[Booking]:
             promoted.append(candidate)
     db.session.flush()
     recompute_learners(session, [b.user_id for b in promoted])
+    notifications.promoted(promoted)
     return promoted
 
 

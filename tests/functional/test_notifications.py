@@ -1,0 +1,260 @@
+"""Messages around sessions (issue 14) through a real SMTP server: the French convocation with its .ics, the
+update and the cancellation (new SEQUENCE, METHOD:CANCEL), reminders at D-7 and D-1 on a simulated date, the
+learner's opt-out, waitlist promotion and a freed seat, e-mail off, retries with backoff, two workers at once."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from lti_tool.services import session_lifecycle, workshops
+from lti_tool.services.notifications import delivery
+from models import Notification, NotificationPreference, StepKind, db
+from tests.functional.notify_support import calendar_of, smtp, text_of  # noqa: F401
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def deliver(app, **kwargs):
+    report = delivery.deliver_once(app, **kwargs)
+    db.session.expire_all()
+    return report
+
+
+def workshop(make_pathway):
+    return make_pathway(steps=[{"kind": StepKind.WORKSHOP, "title": "Atelier ACR"}]).steps[0]
+
+
+def subject(message) -> str:
+    return str(message["Subject"]).strip()  # a long encoded subject is folded after "Subject:"
+
+
+def rows(**where):
+    query = select(Notification).order_by(Notification.id)
+    for key, value in where.items():
+        query = query.where(getattr(Notification, key) == value)
+    return list(db.session.scalars(query))
+
+
+def test_convocation_in_french_with_its_invitation(app, smtp, make_pathway, make_user, make_session):
+    session = make_session(workshop(make_pathway), title="Arrêt cardiaque", place="Maison de santé, 3 rue Haute",
+                           hours=6)
+    learner = make_user(email="claire@example.org", name="Claire Martin", locale="fr-FR")
+    workshops.book(session, learner)
+    db.session.commit()
+    report = deliver(app)
+    assert report.states["sent"] == 1
+    [message] = smtp.to("claire@example.org")
+    starts = session.starts_at.astimezone(PARIS)
+    assert subject(message).startswith("Convocation : Arrêt cardiaque, ")
+    assert message["Message-ID"].startswith("<notification-")
+    text = text_of(message)
+    assert "Bonjour Claire Martin," in text
+    assert "Votre inscription est confirmée. Voici votre convocation." in text
+    assert "Lieu : Maison de santé, 3 rue Haute" in text
+    assert "Format : Atelier en présentiel / simulation" in text
+    assert f"matin ({starts:%H:%M}–12:00)" in text and "après-midi (12:00–" in text  # two Paris half-days
+    assert "Animation : Dr A (Médecin), B (Infirmier" in text
+    assert "Ouvrir le parcours dans Moodle : http" in text and "/course/view.php?id=11" in text
+    assert "rappels" not in text  # a convocation cannot be turned off: no opt-out line
+    method, calendar = calendar_of(message)
+    assert method == "REQUEST" and calendar["METHOD"] == "REQUEST"
+    [event] = calendar.walk("VEVENT")
+    assert str(event["UID"]) == f"session-{session.id}@parcours-hybrides"
+    assert int(event["SEQUENCE"]) == 0 and str(event["STATUS"]) == "CONFIRMED"
+    assert event.decoded("DTSTART") == starts and str(event["DTSTART"].params["TZID"]) == "Europe/Paris"
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/Paris"]
+    assert str(event["LOCATION"]) == "Maison de santé, 3 rue Haute"
+    [row] = rows(channel="email")
+    assert (row.state, row.recipient, row.kind, row.attempts) == ("sent", "claire@example.org", "convocation", 1)
+    assert row.title == subject(message) and row.sent_at is not None and "250" in row.result
+    assert deliver(app).attempted == 0 and len(smtp.messages) == 1  # a rerun sends nothing again
+
+
+def test_english_launch_locale_gets_english(app, smtp, make_pathway, make_user, make_session):
+    session = make_session(workshop(make_pathway))
+    learner = make_user(email="sam@example.org", name="Sam", locale="en_GB")
+    workshops.book(session, learner)
+    db.session.commit()
+    deliver(app)
+    [message] = smtp.messages
+    assert subject(message).startswith("Convocation: Session, ")
+    assert "Your registration is confirmed. Here is your convocation." in text_of(message)
+
+
+def test_session_change_then_cancellation_update_the_calendar(app, smtp, make_pathway, make_user, make_session):
+    session = make_session(workshop(make_pathway))
+    learners = [make_user(email=f"p{n}@example.org") for n in range(2)]
+    for learner in learners:
+        workshops.book(session, learner)
+    db.session.commit()
+    deliver(app)
+    data = session_lifecycle.form_values(session)
+    values = {"format": session.format, "title": session.title, "starts_at": session.starts_at + timedelta(hours=1),
+              "ends_at": session.ends_at + timedelta(hours=1), "capacity": 12, "place": "Salle B",
+              "video_url": "", "registration_deadline": None, "target_professions": data["target_professions"],
+              "quotas": None, "facilitators": session.facilitators}
+    session_lifecycle.update_session(session, values)
+    session_lifecycle.update_session(session, {**values, "capacity": 14})  # seats only: nobody is told
+    db.session.commit()
+    deliver(app)
+    updates = [m for m in smtp.messages if subject(m).startswith("Séance modifiée")]
+    assert len(updates) == 2
+    assert "Lieu : Salle B" in text_of(updates[0]) and "a changé" in text_of(updates[0])
+    method, calendar = calendar_of(updates[0])
+    [event] = calendar.walk("VEVENT")
+    assert method == "REQUEST" and int(event["SEQUENCE"]) == 1
+    assert event.decoded("DTSTART") == session.starts_at.astimezone(PARIS)
+    session_lifecycle.cancel_session(session)
+    db.session.commit()
+    deliver(app)
+    cancels = [m for m in smtp.messages if subject(m).startswith("Séance annulée")]
+    assert sorted(m["To"] for m in cancels) == ["p0@example.org", "p1@example.org"]
+    method, calendar = calendar_of(cancels[0])
+    [event] = calendar.walk("VEVENT")
+    assert (method, str(calendar["METHOD"]), int(event["SEQUENCE"]), str(event["STATUS"])) == \
+        ("CANCEL", "CANCEL", 2, "CANCELLED")
+    assert str(event["UID"]) == f"session-{session.id}@parcours-hybrides"
+    assert len(smtp.messages) == 6
+
+
+def test_reminders_at_d7_and_d1_on_a_simulated_date_and_the_opt_out(app, smtp, runner, make_pathway, make_user,
+                                                                    make_session):
+    step = workshop(make_pathway)
+    session = make_session(step, starts_in=timedelta(days=10))
+    keen, busy = make_user(email="keen@example.org"), make_user(email="busy@example.org")
+    for learner in (keen, busy):
+        workshops.book(session, learner)
+    db.session.commit()
+    deliver(app)
+    assert len(smtp.messages) == 2  # the convocations
+    assert deliver(app, now=session.starts_at - timedelta(days=8)).scheduled == 0
+    busy_id, pathway_id, starts_at = busy.id, step.pathway_id, session.starts_at  # the CLI ends this session
+    d7 = (starts_at - timedelta(days=7) + timedelta(hours=1)).isoformat()
+    result = runner.invoke(args=["lti", "notify", "--now", d7])
+    assert result.exit_code == 0, result.output
+    # Two people, two channels (the demo site's web services are connected); these subs are no Moodle user ids.
+    assert "scheduled 4 attempted 4 sent=2 skipped=2" in result.output
+    reminders = [m for m in smtp.messages if subject(m).startswith("Rappel")]
+    assert sorted(m["To"] for m in reminders) == ["busy@example.org", "keen@example.org"]
+    assert "Votre séance commence dans 7 jours." in text_of(reminders[0])
+    assert "Vous pouvez désactiver les rappels depuis la page de votre parcours." in text_of(reminders[0])
+    assert runner.invoke(args=["lti", "notify", "--now", d7]).output.startswith("scheduled 0 attempted 0")
+    db.session.add(NotificationPreference(user_id=busy_id, pathway_id=pathway_id, reminders=False))
+    db.session.commit()
+    deliver(app, now=starts_at - timedelta(hours=20))
+    tomorrow = [m for m in smtp.messages if "demain" in text_of(m)]
+    assert [m["To"] for m in tomorrow] == ["keen@example.org"]
+    assert len(rows(kind="reminder_1", channel="email")) == 1
+
+
+def test_a_worker_down_for_a_week_sends_the_nearest_reminder_only(app, smtp, make_pathway, make_user, make_session):
+    session = make_session(workshop(make_pathway), starts_in=timedelta(days=10))
+    workshops.book(session, make_user(email="late@example.org"))
+    db.session.commit()
+    deliver(app, now=session.starts_at - timedelta(hours=3))
+    assert [row.kind for row in rows(channel="email")] == ["convocation", "reminder_1"]
+
+
+def test_booked_after_the_reminder_time_gets_no_reminder(app, smtp, make_pathway, make_user, make_session):
+    session = make_session(workshop(make_pathway), starts_in=timedelta(days=3))
+    workshops.book(session, make_user(email="new@example.org"))
+    db.session.commit()
+    deliver(app, now=session.starts_at - timedelta(days=2))  # D-7 passed before the booking: the convocation only
+    assert [row.kind for row in rows(channel="email")] == ["convocation"]
+
+
+def test_promotion_cancellation_and_a_freed_seat(app, smtp, make_pathway, make_user, make_session):
+    step = workshop(make_pathway)
+    first = make_session(step, capacity=1, title="Séance 1")
+    second = make_session(step, capacity=1, title="Séance 2", starts_in=timedelta(days=14))
+    anna, bob, chloe = (make_user(email=f"{name}@example.org") for name in ("anna", "bob", "chloe"))
+    workshops.book(first, anna)
+    workshops.book(first, bob)  # waitlisted
+    workshops.book(second, chloe)
+    db.session.commit()
+    workshops.cancel(first, anna)  # bob is promoted
+    db.session.commit()
+    deliver(app)
+    by_person = {address: [subject(m).split(" :")[0] for m in smtp.to(address)]
+                 for address in ("anna@example.org", "bob@example.org", "chloe@example.org")}
+    assert by_person == {"anna@example.org": ["Convocation", "Inscription annulée"],
+                         "bob@example.org": ["Liste d'attente", "Place confirmée"],
+                         "chloe@example.org": ["Convocation"]}
+    promoted = smtp.to("bob@example.org")[1]
+    assert "Une place s'est libérée : votre inscription est maintenant confirmée." in text_of(promoted)
+    assert calendar_of(promoted)[0] == "REQUEST"
+    assert calendar_of(smtp.to("anna@example.org")[1])[0] == "CANCEL"
+    # Bob waits for nothing now; Anna moves to the waitlist of the second session, then Chloé leaves it.
+    workshops.book(second, anna)
+    db.session.commit()
+    workshops.cancel(second, chloe)  # anna is promoted: no seat is left to offer
+    db.session.commit()
+    deliver(app)
+    assert not [m for m in smtp.messages if subject(m).startswith("Une place est libre")]
+    third = make_session(step, capacity=1, title="Séance 3", starts_in=timedelta(days=21))
+    waiting = make_user(email="dan@example.org")
+    workshops.book(third, make_user(email="eve@example.org"))
+    workshops.book(third, waiting)  # waitlisted on the third session
+    workshops.cancel(second, anna)  # a seat in the second session, nobody waiting there: offered to Dan
+    db.session.commit()
+    deliver(app)
+    [offer] = [m for m in smtp.messages if subject(m).startswith("Une place est libre")]
+    assert offer["To"] == "dan@example.org" and "Séance 2" in subject(offer)
+
+
+def test_without_mail_server_nothing_fails_and_rows_say_why(app, make_pathway, make_user, make_session):
+    assert not app.config.get("MAIL_SERVER")
+    session = make_session(workshop(make_pathway))
+    workshops.book(session, make_user(email="x@example.org"))
+    db.session.commit()
+    report = deliver(app)
+    assert report.states == {"skipped": 2}  # e-mail off; the Moodle row: this sub is no Moodle user id
+    [row] = rows(channel="email")
+    assert row.state == "skipped" and row.result.startswith("mail_off")
+
+
+def test_a_person_without_address_is_recorded_as_not_sent(app, smtp, make_pathway, make_user, make_session):
+    workshops.book(make_session(workshop(make_pathway)), make_user(email=""))
+    db.session.commit()
+    deliver(app)
+    [row] = rows(channel="email")
+    assert (row.state, row.result[:10]) == ("skipped", "no_address") and smtp.messages == []
+
+
+def test_a_refusing_server_is_retried_with_backoff_and_sends_once(app, smtp, make_pathway, make_user, make_session):
+    workshops.book(make_session(workshop(make_pathway)), make_user(email="r@example.org"))
+    db.session.commit()
+    smtp.refuse = 1
+    report = deliver(app)
+    [row] = rows(channel="email")
+    assert report.states == {"pending": 1, "skipped": 1} and row.attempts == 1 and "451" in row.result
+    assert row.next_attempt_at > row.created_at + timedelta(seconds=20)  # backoff: not due again at once
+    assert deliver(app).attempted == 0
+    deliver(app, now=row.next_attempt_at + timedelta(seconds=1))
+    db.session.refresh(row)
+    assert (row.state, row.attempts) == ("sent", 2) and len(smtp.messages) == 1
+
+
+def test_two_workers_at_once_send_each_message_once(app, smtp, make_pathway, make_user, make_session):
+    step = workshop(make_pathway)
+    session = make_session(step, capacity=60)
+    for n in range(40):
+        workshops.book(session, make_user(email=f"w{n}@example.org"))
+    db.session.commit()
+
+    def worker():
+        with app.app_context():
+            delivery.deliver_once(app, chunk=5, threads=2)
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [m["Message-ID"] for m in smtp.messages]
+    assert len(ids) == 40 and len(set(ids)) == 40
+    assert {row.state for row in rows(channel="email")} == {"sent"}
