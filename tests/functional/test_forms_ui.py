@@ -214,3 +214,25 @@ def test_no_template_carries_an_inline_event_handler():
     offenders = [f"{path.relative_to(root)}: {match.group(0)}" for path in root.rglob("*.html")
                  for match in re.finditer(r"\son(submit|click|change|load)\s*=", path.read_text(encoding="utf-8"))]
     assert not offenders, offenders
+
+
+def test_booking_says_it_is_confirmed(app, person):
+    from tests.functional.test_pathways_flow import schedule
+
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    session_id = schedule(app, instructor, pathway_id)
+    with app.app_context():
+        from models import Pathway
+
+        published = db.session.get(Pathway, pathway_id).published
+    if not published:  # pathways start as drafts: publish through the page, as an instructor does
+        instructor_page = f"/instructor/pathways/{pathway_id}"
+        html = instructor.get(instructor_page).text
+        publish = re.search(r'action="([^"]*publish[^"]*)"', html)
+        assert publish, "no publish form on the pathway page"
+        post(instructor, publish.group(1), {}, page=instructor_page)
+    nurse = _learner_in(app, person, pathway_id)
+    response = post(nurse, f"/learner/sessions/{session_id}/book", {}, page=f"/learner/pathways/{pathway_id}")
+    assert response.status_code == 303
+    assert "Inscription confirmée." in nurse.get(response.headers["Location"]).text
