@@ -38,9 +38,13 @@ def organisation_for(platform_id: int, name: str, territory: str = "") -> Organi
     found = db.session.scalars(select(Organisation).where(Organisation.platform_id == platform_id,
                                                           Organisation.name == name)).first()
     if found is None:
-        found = Organisation(platform_id=platform_id, name=name, territory=territory)
-        db.session.add(found)
-        db.session.flush()
+        try:
+            with db.session.begin_nested():  # two pathways of a new CPTS created at once: one inserts it
+                found = Organisation(platform_id=platform_id, name=name, territory=territory)
+                db.session.add(found)
+        except IntegrityError:
+            found = db.session.scalars(select(Organisation).where(Organisation.platform_id == platform_id,
+                                                                  Organisation.name == name)).one()
     return found
 
 

@@ -139,3 +139,23 @@ def test_creating_a_pathway_twice_from_one_form_creates_one(app, person):
 
 def _form_token(client):
     return client.get("/instructor/").text.split('name="form_token" value="')[1].split('"')[0]
+
+
+def test_two_forms_naming_a_new_organisation_at_once_make_two_pathways_of_one_organisation(app, person):
+    from models import Organisation
+
+    instructor = person("201")
+    tokens = [_form_token(instructor) for _ in range(3)]
+    csrf = _any_csrf(instructor.get("/instructor/").text)
+    sent = iter(tokens)
+    lock = threading.Lock()
+
+    def create():
+        with lock:
+            token = next(sent)
+        return instructor.post("/instructor/pathways", data={"csrf_token": csrf, "form_token": token,
+                                                              "title": "Parcours", "organisation": "CPTS Neuve"})
+
+    responses = race(3, create)
+    assert [r.status_code for r in responses] == [303] * 3, [r.text[:300] for r in responses]
+    assert count(app, Pathway) == 3 and count(app, Organisation) == 1
