@@ -5,7 +5,11 @@
 
 The bench process plays both the browser and the platform (demo site moodle-a): it posts the login initiation,
 reads state and nonce from the tool's redirect, mints and signs the id_token itself (PlatformSimulator, PyJWT),
-then posts the launch. Only the tool runs in gunicorn, so the CPU time of its workers (from /proc) is the tool's.
+posts the launch, then follows the redirects to the page the user lands on, as a browser does: a launch is what a
+user lives, up to the page. Only the tool runs in gunicorn, so the CPU time of its workers (from /proc) is the
+tool's. The demo pathways are loaded, so learners land on their course's pathway; every user's first launch
+(to the profile form) is measured apart, then the profiles are sent (not measured), and the phases below measure
+returning users. A last phase measures the launch request alone (login + launch, no page).
 
 The concurrency-8 phase runs `--repeat` times (500 launches each by default) and the headline figures are those of
 the run with the median CPU: the reference machine is a 2-core VM whose host load inflates a process's CPU time
@@ -18,7 +22,9 @@ afterwards. The output ends with, for the concurrency-8 phase:
     failed: N              (failed launches of the whole run, warm-up included)
     launches_per_s: N
     p95_ms: N
-    cpu_ms_per_launch: N
+    cpu_ms_per_launch: N                (the whole launch: login, launch, redirects, the page)
+    first_launch_cpu_ms: N              (a first launch, to the profile form)
+    launch_request_cpu_ms: N            (login + launch alone)
     floor_cpu_ms_per_two_requests: N   (two bare Flask views of bench/_bare_app.py, same sizes, same gunicorn,
                                         measured at the end of the run: how loaded the machine was)
 
@@ -31,6 +37,7 @@ import http.client
 import math
 import os
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -264,26 +271,26 @@ class PhaseResult:
         return (self.cpu_ms or 0.0) / self.launches if self.launches else 0.0
 
 
-def make_users(count: int) -> list[DemoUser]:
+def make_users(count: int, prefix: str = "u") -> list[DemoUser]:
     users = []
     for number in range(1, count + 1):
         role = "Instructor" if number % 10 == 0 else "Learner"  # one instructor in ten
         family = f"{FAMILY[(number // 10) % len(FAMILY)]}{number}"
         profession = "infirmière" if role == "Learner" else "formateur"
-        users.append(DemoUser(f"u{number}", GIVEN[number % len(GIVEN)], family, role, profession,
+        users.append(DemoUser(f"{prefix}{number}", GIVEN[number % len(GIVEN)], family, role, profession,
                               idnumber=f"{10_000_000_000 + number}"))
     return users
 
 
-def post(base_url: str, path: str, form: dict, cookie: str = "") -> http.client.HTTPResponse:
-    """One POST on a connection of its own, as a browser does with a worker that closes after each answer."""
+def request(base_url: str, method: str, path: str, form: dict | None = None, cookie: str = "") -> http.client.HTTPResponse:
+    """One request on a connection of its own, as a browser does with a worker that closes after each answer."""
     address = urlsplit(base_url)
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if form is not None else {}
     if cookie:
         headers["Cookie"] = cookie
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=HTTP_TIMEOUT)
     try:
-        connection.request("POST", path, urlencode(form), headers)
+        connection.request(method, path, urlencode(form) if form is not None else None, headers)
         response = connection.getresponse()
         response.body = response.read()
     finally:
@@ -291,14 +298,42 @@ def post(base_url: str, path: str, form: dict, cookie: str = "") -> http.client.
     return response
 
 
-class Launcher:
-    """One launch = a fresh browser (cookie jar) + the platform minting the id_token, both in this process."""
+def post(base_url: str, path: str, form: dict, cookie: str = "") -> http.client.HTTPResponse:
+    return request(base_url, "POST", path, form, cookie)
 
-    def __init__(self, base_url: str, platform: PlatformSimulator, signing_key, users: list[DemoUser]):
+
+class Browser:
+    """The cookie jar of one browser, for this tool only."""
+
+    def __init__(self):
+        self.jar = SimpleCookie()
+
+    def keep(self, response) -> None:
+        for header in response.headers.get_all("Set-Cookie") or []:
+            self.jar.load(header)
+
+    @property
+    def cookie(self) -> str:
+        return "; ".join(f"{name}={morsel.coded_value}" for name, morsel in self.jar.items())
+
+
+CSRF_FIELD = re.compile(rb'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+class Launcher:
+    """One launch = a fresh browser (cookie jar) + the platform minting the id_token, both in this process. With
+    `follow`, the launch goes on as the browser's does: the redirects are followed to the page the user lands on
+    (the profile form on a learner's first launch, the pathway after). With `fill_profile`, a learner landing on
+    the profile form also sends it (a set-up pass, not measured)."""
+
+    def __init__(self, base_url: str, platform: PlatformSimulator, signing_key, users: list[DemoUser], *,
+                 follow: bool = True, fill_profile: bool = False):
         self.base_url = base_url
         self.platform = platform
         self.signing_key = signing_key
         self.users = users
+        self.follow = follow
+        self.fill_profile = fill_profile
         self.launch_url = f"{base_url}/lti/launch"
         self._counter = 0
         self._lock = threading.Lock()
@@ -322,6 +357,7 @@ class Launcher:
     def _launch(self, user: DemoUser, course, started: float) -> Outcome:
         # The browser is http.client, not requests: the load generator shares the two cores with the workers it
         # measures, and requests costs it about 2 ms a request (the workers' figures were up to 0.8 ms higher).
+        browser = Browser()
         login = post(self.base_url, "/lti/login", {
             "iss": self.platform.issuer, "login_hint": user.id, "target_link_uri": self.launch_url,
             "lti_message_hint": f"{course.context_id}:{user.id}", "client_id": self.platform.client_id,
@@ -333,24 +369,38 @@ class Launcher:
         if not location.startswith(self.platform.auth_login_url) or "state" not in query or "nonce" not in query:
             return Outcome(False, time.perf_counter() - started, f"login redirect without state/nonce: {location}")
         state, nonce = query["state"][0], query["nonce"][0]
-        # The browser's cookie jar, for this tool only: every cookie the login set goes back with the launch.
-        jar = SimpleCookie()
-        for header in login.headers.get_all("Set-Cookie") or []:
-            jar.load(header)
-        cookie = "; ".join(f"{name}={morsel.coded_value}" for name, morsel in jar.items())
+        browser.keep(login)  # every cookie the login set goes back with the launch
         # The platform's part, in this process. The key is parsed once: PyJWT would re-parse a PEM string on
         # every signature, which costs this process ~60 ms a token (cryptography's RSA key checks).
         claims = self.platform.launch_claims(user=user, course=course, nonce=nonce, target_link_uri=self.launch_url)
         id_token = self.platform.sign(claims, private_pem=self.signing_key)
-        response = post(self.base_url, "/lti/launch", {"id_token": id_token, "state": state}, cookie)
-        elapsed = time.perf_counter() - started
+        response = post(self.base_url, "/lti/launch", {"id_token": id_token, "state": state}, browser.cookie)
         home = urlsplit(response.getheader("Location", "")).path
         if response.status != 303 or not home.startswith(("/learner/", "/instructor/")):
-            return Outcome(False, elapsed, f"launch {response.status} -> {home or '-'}: {response.body[:300]!r}")
+            return Outcome(False, time.perf_counter() - started,
+                           f"launch {response.status} -> {home or '-'}: {response.body[:300]!r}")
         expected = "/instructor/" if user.role == "Instructor" else "/learner/"
         if not home.startswith(expected):
-            return Outcome(False, elapsed, f"launch of a {user.role} went to {home}")
-        return Outcome(True, elapsed)
+            return Outcome(False, time.perf_counter() - started, f"launch of a {user.role} went to {home}")
+        if not self.follow:
+            return Outcome(True, time.perf_counter() - started)
+        browser.keep(response)
+        for _ in range(4):  # the browser follows the redirects to the page
+            response = request(self.base_url, "GET", home, cookie=browser.cookie)
+            browser.keep(response)
+            if response.status != 303:
+                break
+            home = urlsplit(response.getheader("Location", "")).path
+        elapsed = time.perf_counter() - started
+        if response.status != 200:
+            return Outcome(False, elapsed, f"landing {home}: {response.status} {response.body[:200]!r}")
+        if self.fill_profile and home == "/learner/profile":
+            token = CSRF_FIELD.search(response.body)
+            sent = post(self.base_url, home, {"csrf_token": (token.group(1) or token.group(2)).decode(),
+                                              "profession": "infirmier", "practice_mode": "liberal"}, browser.cookie)
+            if sent.status != 303:
+                return Outcome(False, elapsed, f"profile {sent.status}: {sent.body[:200]!r}")
+        return Outcome(True, elapsed, home)
 
 
 class BareLauncher:
@@ -460,20 +510,34 @@ def main(argv=None) -> int:
         run_flask(env, "db", "upgrade")
         run_flask(env, "lti", "keys", "ensure")
         print(run_flask(env, "lti-demo", "setup", "--base-url", base_url), flush=True)
+        print(run_flask(env, "lti-demo", "seed"), flush=True)  # a published pathway in each course: learners land on it
 
         private_pem = (instance / "demo_platform" / f"{SITE}.pem").read_text()
         platform = PlatformSimulator(issuer=f"{base_url}/demo/{SITE}", client_id=CLIENT_ID,
                                      deployment_id=DEPLOYMENT_ID, private_pem=private_pem)
         signing_key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-        launcher = Launcher(base_url, platform, signing_key, make_users(USER_COUNT))
+        users = make_users(USER_COUNT)
+        launcher = Launcher(base_url, platform, signing_key, users)
 
         gunicorn = Gunicorn(env, port, args.workers, instance / "gunicorn.log")
         pids = gunicorn.start()
         print(f"gunicorn master {gunicorn.process.pid}, workers {pids}", flush=True)
 
-        results = [run_phase("warm-up", launcher, WARMUP_LAUNCHES, 1, gunicorn, pids)]
-        if results[0].failures:
-            print_phase(results[0])
+        # Each worker reads the platform's keys once, from the demo platform it serves itself: one launch at a time
+        # first (two sync workers fetching from each other at once would wait on each other), by users of their own.
+        warm = run_phase("warm-up", Launcher(base_url, platform, signing_key, make_users(WARMUP_LAUNCHES, "w")),
+                         WARMUP_LAUNCHES, 1, gunicorn, pids)
+        if warm.failures:
+            print_phase(warm)
+        # Every user's first launch lands on the profile form (learners) or the course dashboard (instructors).
+        first = run_phase("first launches (to the profile form)", Launcher(base_url, platform, signing_key, users),
+                          len(users), 8, gunicorn, pids)
+        print_phase(first)
+        setup = run_phase("set-up: profiles sent", Launcher(base_url, platform, signing_key, users,
+                                                            fill_profile=True), len(users), 8, gunicorn, pids)
+        if setup.failures:
+            print_phase(setup)
+        results = [warm, first, setup]
         if args.launches_c1:
             results.append(run_phase("phase A", launcher, args.launches_c1, 1, gunicorn, pids))
             print_phase(results[-1])
@@ -483,6 +547,11 @@ def main(argv=None) -> int:
             runs.append(run_phase(name, launcher, args.launches_c8, 8, gunicorn, pids))
             print_phase(runs[-1])
         results.extend(runs)
+        # The launch request alone (login + launch, no page), as earlier benches measured it.
+        alone = run_phase("launch requests only", Launcher(base_url, platform, signing_key, users, follow=False),
+                          args.launches_c8, 8, gunicorn, pids)
+        print_phase(alone)
+        results.append(alone)
 
         failed = sum(len(result.failures) for result in results)
         if failed:
@@ -514,6 +583,10 @@ def main(argv=None) -> int:
         print(f"p95_ms: {phase_b.percentile_ms(0.95):.2f}")
         print(f"cpu_ms_per_launch: {phase_b.cpu_ms_per_launch:.2f}" if phase_b.cpu_ms is not None
               else "cpu_ms_per_launch: nan")
+        print(f"first_launch_cpu_ms: {first.cpu_ms_per_launch:.2f}" if first.cpu_ms is not None
+              else "first_launch_cpu_ms: nan")
+        print(f"launch_request_cpu_ms: {alone.cpu_ms_per_launch:.2f}" if alone.cpu_ms is not None
+              else "launch_request_cpu_ms: nan")
         print(f"floor_cpu_ms_per_two_requests: {floor.cpu_ms_per_launch:.2f}")
         return 1 if failed else 0
     except BenchError as error:
