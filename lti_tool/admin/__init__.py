@@ -33,7 +33,7 @@ def _render(scope, *, checks=None, moodle_errors=None, status=200):
     listed = platforms.list_platforms(None if scope == ALL_PLATFORMS else scope)
     return render_template("admin/registrations.html", platforms=listed, scope=scope,
                            keys=keys.list_keys() if scope == ALL_PLATFORMS else [],
-                           connections={p.id: moodle.connection_for(p.id) for p in listed},
+                           connections={p.id: moodle.connection_for(platforms.site_id(p)) for p in listed},
                            default_rest_urls={p.id: moodle.default_rest_url(p) for p in listed},
                            checks=checks or {}, moodle_errors=moodle_errors or {}), status
 
@@ -46,7 +46,7 @@ def registrations():
 def _platform_in_scope(platform_id: int):
     scope = admin_scope()
     platform = db.session.get(Platform, platform_id)
-    if platform is None or (scope != ALL_PLATFORMS and platform.id != scope):
+    if platform is None or (scope != ALL_PLATFORMS and platforms.site_id(platform) != scope):
         raise NotFound(detail=f"platform {platform_id} outside the administrator's scope")
     return scope, platform
 

@@ -187,8 +187,9 @@ def remove_platform(platform_id: int) -> bool:
     return True
 
 
-def list_platforms(platform_id: int | None = None) -> list[Platform]:
+def list_platforms(site_id: int | None = None) -> list[Platform]:
+    """Every registration, or those of one site (all its client ids)."""
     query = select(Platform).order_by(Platform.issuer, Platform.client_id)
-    if platform_id is not None:
-        query = query.where(Platform.id == platform_id)
+    if site_id is not None:
+        query = query.where(Platform.issuer == select(Platform.issuer).where(Platform.id == site_id).scalar_subquery())
     return list(db.session.scalars(query))

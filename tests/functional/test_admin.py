@@ -83,3 +83,22 @@ def test_revoking_a_token_ends_its_sessions(client, runner, app):
         token_id = db.session.scalars(select(AdminToken.id)).one()
     runner.invoke(args=["lti", "admin-token", "revoke", str(token_id)])
     assert client.get("/admin/").status_code == 401
+
+
+def test_a_site_administrator_sees_every_registration_of_their_site_and_one_web_service_connection(
+        lti, client, runner, app):
+    other_platform(runner)
+    assert runner.invoke(args=["lti-demo", "setup", "--base-url", app.config["PUBLIC_BASE_URL"],
+                               "--second-registration"]).exit_code == 0
+    lti.launch_via_demo(user="2")
+    page = client.get("/admin/").text
+    assert "demo-client-a2" in page and "demo-client-a" in page and "moodle.autre-cpts.fr" not in page
+    from models import MoodleConnection, Platform
+    from lti_tool.services import moodle
+
+    with app.app_context():  # the token given through the first registration serves the whole site
+        second = db.session.scalars(select(Platform).where(Platform.client_id == "demo-client-a2")).one()
+        assert moodle.connection_for(db.session.scalars(select(Platform.id).where(
+            Platform.client_id == "demo-client-a")).one()) is not None
+        assert db.session.scalar(select(MoodleConnection.platform_id)) != second.id
+        assert moodle.check_connection(second).ok  # through the second registration: the same connection

@@ -16,6 +16,8 @@ from ..moodle_ws import REQUIRED_FUNCTIONS, SCORM_FUNCTIONS, SITE_INFO, MoodleCl
 
 
 def connection_for(platform_id: int) -> MoodleConnection | None:
+    """The site's connection: one per Moodle site (`platform_id` is the site's, `platforms.site_id`), whichever
+    registration it was given through."""
     return db.session.scalars(select(MoodleConnection).where(MoodleConnection.platform_id == platform_id)).first()
 
 
@@ -44,14 +46,14 @@ def save_connection(platform: Platform, *, token: str, rest_url_override: str = 
                 errors["rest_url"] = _l("This address is not a public Moodle site.")
     if token and (len(token) > 200 or any(char.isspace() for char in token)):
         errors["token"] = _l("A Moodle token is a single word of letters and digits.")
-    connection = connection_for(platform.id)
+    connection = connection_for(platforms.site_id(platform))
     if not token and (connection is None or rest_url_override != connection.rest_url):
         # The stored token is only ever sent where it was given for.
         errors["token"] = _l("Required.") if connection is None else _l("Give the token again for a new address.")
     if errors:
         raise InvalidInput(errors)
     if connection is None:
-        connection = MoodleConnection(platform_id=platform.id, token_ciphertext="")
+        connection = MoodleConnection(platform_id=platforms.site_id(platform), token_ciphertext="")
         db.session.add(connection)
     if token:
         connection.token_ciphertext = secrets_box.encrypt(token)
@@ -63,11 +65,11 @@ def save_connection(platform: Platform, *, token: str, rest_url_override: str = 
 
 
 def remove_connection(platform: Platform) -> None:
-    db.session.execute(delete(MoodleConnection).where(MoodleConnection.platform_id == platform.id))
+    db.session.execute(delete(MoodleConnection).where(MoodleConnection.platform_id == platforms.site_id(platform)))
 
 
 def client_for(platform: Platform, connection: MoodleConnection | None = None, *, pool_size: int = 1) -> MoodleClient:
-    connection = connection or connection_for(platform.id)
+    connection = connection or connection_for(platforms.site_id(platform))
     if connection is None:
         raise MoodleError("not_connected")
     try:
@@ -107,7 +109,7 @@ class ConnectionCheck:
 def check_connection(platform: Platform) -> ConnectionCheck:
     """`core_webservice_get_site_info` tells which functions the token's service allows: each one we use is
     listed with its verdict (the page explains what to enable in Moodle)."""
-    connection = connection_for(platform.id)
+    connection = connection_for(platforms.site_id(platform))
     try:
         with closing(client_for(platform, connection)) as client:
             info = client.call(SITE_INFO)
