@@ -15,6 +15,7 @@ import io
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
@@ -64,7 +65,7 @@ def cell(value, style: Dialect, labels: Mapping[str, object] | Callable[[str], o
         return str(_l("Yes") if value else _l("No"))
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, float):
+    if isinstance(value, (float, Decimal)):  # PostgreSQL's averages come as Decimal
         return format_decimal(value, format="0.0##", locale=style.decimal_locale)
     if isinstance(value, datetime):
         if value.tzinfo is None:  # the database's naive values are UTC

@@ -4,6 +4,7 @@ import csv
 import io
 import re
 import zipfile
+from decimal import Decimal
 
 from sqlalchemy import select, update
 
@@ -125,5 +126,6 @@ def test_numbers_stay_numbers_and_text_that_looks_like_a_formula_does_not(app):
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         columns = [csv_export.Column("a", "A"), csv_export.Column("b", "B")]
         rows = read(csv_export.write(columns, [{"a": -3, "b": "-3"}, {"a": -2.5, "b": "\tx"},
-                                               {"a": 0.0, "b": "\rcmd|' /C calc'!A0"}]))
-    assert rows[1:] == [["-3", "'-3"], ["-2,5", "'\tx"], ["0,0", "'\rcmd|' /C calc'!A0"]]
+                                               {"a": 0.0, "b": "\rcmd|' /C calc'!A0"},
+                                               {"a": Decimal("12.50"), "b": "@SUM(1)"}]))
+    assert rows[1:] == [["-3", "'-3"], ["-2,5", "'\tx"], ["0,0", "'\rcmd|' /C calc'!A0"], ["12,5", "'@SUM(1)"]]
