@@ -140,6 +140,7 @@ def add_step(pathway_id: int):
         raw["questions_text"] = request.form.get("questions_text", "")
         return _render_pathway(pathway, step_values=raw, step_errors=first_errors(error.messages), status=422)
     step = pathways.save_step(pathway, data)
+    flash(_("Step added."), "success")
     return redirect(url_for("instructor.edit_pathway", pathway_id=pathway.id, _anchor=f"step-{step.id}"), code=303)
 
 
@@ -157,6 +158,7 @@ def edit_step(step_id: int):
             values = dict(raw, questions_text=request.form.get("questions_text", ""))
         else:
             pathways.save_step(step.pathway, data, step)
+            flash(_("Step saved."), "success")
             return redirect(url_for("instructor.edit_pathway", pathway_id=step.pathway_id), code=303)
     values = values or {"kind": step.kind, "title": step.title, "description": step.description,
                         "required_for": step.required_for or [], "unlock_after_step_id": step.unlock_after_step_id,
@@ -487,6 +489,7 @@ def dpc_programme(pathway_id: int):
             errors, values = first_errors(error.messages), raw
         else:
             dpc.save_programme(pathway, data)
+            flash(_("DPC programme saved."), "success")
             return redirect(url_for("instructor.dpc_programme", pathway_id=pathway.id), code=303)
     if values is None:
         values = ({key: getattr(programme, key) for key in DpcProgrammeSchema().fields} if programme

@@ -52,6 +52,7 @@ def profile():
             errors, values = first_errors(error.messages), form_data(request.form)
         else:
             profiles.save_profile(launch.user, data)
+            flash(_("Profile saved."), "success")
             return redirect(url_for("learner.home"), code=303)
     return render_template("learner/profile.html", launch=launch, values=values, errors=errors,
                            professions=professions.choices(), modes=professions.PRACTICE_MODES,

@@ -236,3 +236,31 @@ def test_booking_says_it_is_confirmed(app, person):
     response = post(nurse, f"/learner/sessions/{session_id}/book", {}, page=f"/learner/pathways/{pathway_id}")
     assert response.status_code == 303
     assert "Inscription confirmée." in nurse.get(response.headers["Location"]).text
+
+
+def test_codes_are_shown_in_words(app, person):
+    """"Terminé attendance", "#1 present (roster)": the learner detail and the sheet's history speak French."""
+    from tests.functional.test_pathways_flow import schedule
+
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    session_id = schedule(app, instructor, pathway_id)
+    nurse = _learner_in(app, person, pathway_id)
+    pre = _steps(app, pathway_id)["Pré-test"]
+    assert post(nurse, f"/learner/steps/{pre}/answers", {"q0": "0", "q1": "0"}, page=f"/learner/steps/{pre}").status_code == 303
+    post(nurse, f"/learner/sessions/{session_id}/book", {}, page=f"/learner/pathways/{pathway_id}")
+    with app.app_context():
+        from models import Enrolment, HalfDay, LearnerProfile
+
+        enrolment_id = db.session.scalars(select(Enrolment.id)).one()
+        user_id = db.session.scalars(select(LearnerProfile.user_id)).one()
+        half_day_id = db.session.scalars(select(HalfDay.id).where(HalfDay.session_id == session_id)).first()
+    detail = instructor.get(f"/instructor/pathways/{pathway_id}/learners/{enrolment_id}").text
+    assert '<span class="muted">questionnaire rempli</span>' in detail  # was the raw source code
+    roster = f"/instructor/halfdays/{half_day_id}/roster"
+    assert post(instructor, f"/instructor/halfdays/{half_day_id}/marks",
+                {"user_id": str(user_id), "status": "present"}, page=roster).status_code == 303
+    sheet = instructor.get(f"/instructor/halfdays/{half_day_id}/sheet").text
+    history = sheet[sheet.index('<ul class="no-print">'):]
+    assert "Claire Martin : présent (pointé par l&#39;animateur)" in history or "Claire Martin : présent" in history
+    assert f"#{user_id}" not in history and "(roster)" not in history
