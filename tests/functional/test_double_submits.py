@@ -5,8 +5,17 @@ import threading
 from sqlalchemy import func, select
 
 from lti_tool.services import attendance
-from models import (AttendanceMark, AttendanceStatus, HalfDay, LearnerProfile, Pathway, QuestionnaireAttempt, Step,
-                    StepCompletion, db)
+from models import (
+    AttendanceMark,
+    AttendanceStatus,
+    HalfDay,
+    LearnerProfile,
+    Pathway,
+    QuestionnaireAttempt,
+    Step,
+    StepCompletion,
+    db,
+)
 from tests.fixtures.concurrency import at_once
 from tests.fixtures.timing import open_half_day
 from tests.functional.test_pathways_flow import _any_csrf, build_pathway, fill_profile, post, schedule
