@@ -236,6 +236,8 @@ def checkin():
             current_app.logger.warning("check-in refused: user %s, half-day %s: %s (%s)", launch.user.id,
                                        half_day.id, error.code, error.detail)
             db.session.commit()  # the tries counted stay (nothing else was written): a refusal is a 4xx
+            if wants_json():
+                return jsonify(error=error.code, message=str(error.message)), error.status
             refusal = error
     return render_template("learner/checkin.html", launch=launch, half_day=half_day, marked=marked,
                            refusal=refusal, code=source.get("code", "")), (refusal.status if refusal else 200)

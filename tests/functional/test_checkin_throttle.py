@@ -107,3 +107,15 @@ def test_the_lockout_holds_in_another_worker(app, person):
     assert response.status_code == 429 and "Trop de codes erronés" in response.text
     with other.app_context():
         db.engine.dispose()
+
+
+def test_a_json_client_gets_the_reason_code(app, person):
+    _, learner, _, half_day_id = booked_learner(app, person)
+    code = attendance.current_code(app.config["SECRET_KEY"], half_day_id)
+    token = _any_csrf(learner.get(f"/learner/checkin?half_day={half_day_id}").text)
+    for expected in [422] * 4 + [429]:
+        response = learner.post("/learner/checkin", headers={"Accept": "application/json"},
+                                data={"csrf_token": token, "half_day": str(half_day_id), "code": wrong(code)})
+        assert response.status_code == expected
+    assert response.get_json()["error"] == "checkin_locked" and "Trop de codes" in response.get_json()["message"]
+    assert "<code>checkin_locked</code>" in check_in(learner, half_day_id, code).text  # the page names it too
