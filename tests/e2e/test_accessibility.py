@@ -185,3 +185,32 @@ def test_admin_pages_are_accessible(browser, app, platform, runner, shots):
         page.wait_for_load_state()
         problems += check_page(page, f"admin-registrations-{size}", shots)
     assert not problems, "\n".join(problems)
+
+
+def test_removing_the_moodle_token_asks_first(browser, app, platform, runner):
+    """"Retirer le jeton" acted at once (the question's quotes broke its inline handler): now it asks, and a
+    "no" keeps the token."""
+    from models import MoodleConnection
+
+    token = runner.invoke(args=["lti", "admin-token", "create", "--label", "confirm"]).output.strip()
+    context = browser.new_context(base_url=app.config["PUBLIC_BASE_URL"], locale="fr-FR")
+    page = context.new_page()
+    page.goto("/admin/login")
+    page.fill("#token", token)
+    page.get_by_role("button").first.click()
+    page.wait_for_load_state()
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Retirer le jeton").first.click()
+    page.wait_for_timeout(300)
+    assert asked and "jeton" in asked[0]
+    with app.app_context():
+        assert db.session.scalar(select(MoodleConnection.id)) is not None  # "no": nothing removed
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Retirer le jeton").first.click()
+    page.wait_for_load_state()
+    page.wait_for_timeout(300)
+    with app.app_context():
+        db.session.expire_all()
+        assert db.session.scalar(select(MoodleConnection.id)) is None
+    context.close()
