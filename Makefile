@@ -6,6 +6,8 @@ FLASK = $(BIN)/flask --app lti_tool
 HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP = $(VENV)/.installed
+MAIL_PORT ?= 8025
+DEMO_MAIL = MAIL_SERVER=127.0.0.1 MAIL_PORT=$(MAIL_PORT) MAIL_DEFAULT_SENDER=parcours@demo.localhost
 
 .PHONY: run test lint install translations messages bench clean
 
@@ -28,9 +30,13 @@ run: install
 	@echo ""
 	@echo "  Demo platform: http://$(HOST):$(PORT)/demo/   (launch as a learner or an instructor)"
 	@echo ""
+	@# Beside the web app: the grades worker, the messages worker and a local SMTP sink (e-mails at /demo/mail).
 	DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) lti grades deliver --loop & \
-	  worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
-	  DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
+	  worker=$$!; \
+	  DEMO_PLATFORM=1 $(FLASK) lti-demo mail-sink --port $(MAIL_PORT) & sink=$$!; \
+	  DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(DEMO_MAIL) $(FLASK) lti notify --loop & \
+	  notifier=$$!; trap "kill $$worker $$sink $$notifier 2>/dev/null" EXIT INT TERM; \
+	  DEMO_PLATFORM=1 LTI_ALLOW_HTTP_PLATFORMS=1 PUBLIC_BASE_URL=http://$(HOST):$(PORT) $(DEMO_MAIL) $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
 
 # Ruff and the import contracts (pyproject.toml) before the tests: CI runs `make test`, so they gate every change.
 lint: $(STAMP)

@@ -89,7 +89,7 @@ class SinkHandler:
         parsed = email.message_from_bytes(raw, policy=policy.default)
         with self.app.app_context():
             db.session.add(DemoMail(mail_from=envelope.mail_from or "", rcpt_to=", ".join(envelope.rcpt_tos),
-                                    subject=str(parsed.get("Subject", ""))[:500],
+                                    subject=str(parsed.get("Subject", "")).strip()[:500],
                                     message_id=str(parsed.get("Message-ID", ""))[:300],
                                     raw=raw.decode("utf-8", "replace")))
             db.session.commit()

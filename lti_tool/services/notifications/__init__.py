@@ -31,7 +31,8 @@ def fingerprint(session: WorkshopSession) -> str:
 def revision(session: WorkshopSession) -> SessionRevision:
     found = db.session.get(SessionRevision, session.id)
     if found is None:
-        found = SessionRevision(session_id=session.id, sequence=0, fingerprint=fingerprint(session), updated_at=utcnow())
+        found = SessionRevision(session_id=session.id, sequence=0, fingerprint=fingerprint(session),
+                                updated_at=utcnow())
         db.session.add(found)
         db.session.flush()
     return found

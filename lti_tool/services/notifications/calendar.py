@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from models import User, WorkshopSession, utcnow
+from models import User, utcnow
 
 PARIS = ZoneInfo("Europe/Paris")
 REQUEST = "REQUEST"
@@ -18,19 +18,19 @@ def session_uid(session_id: int) -> str:
     return f"session-{session_id}@parcours-hybrides"  # as in workshops.ical: the feed and the mail agree
 
 
-def invitation(session: WorkshopSession, user: User, *, method: str, sequence: int, organiser: str,
-               description: str, url: str) -> bytes:
+def invitation(session, user: User, *, method: str, organiser: str, description: str, url: str) -> bytes:
+    """`session`: messages.SessionFacts (id, title, times, place, video link, calendar sequence)."""
     calendar = Calendar()
     calendar.add("prodid", "-//Parcours hybrides CPTS//FR")
     calendar.add("version", "2.0")
     calendar.add("method", method)
     event = Event()
     event.add("uid", session_uid(session.id))
-    event.add("sequence", sequence)
+    event.add("sequence", session.sequence)
     event.add("dtstamp", utcnow())
     event.add("dtstart", session.starts_at.astimezone(PARIS))
     event.add("dtend", session.ends_at.astimezone(PARIS))
-    event.add("summary", session.title or session.step.title)
+    event.add("summary", session.title)
     event.add("description", description)
     if session.place:
         event.add("location", session.place)

@@ -55,7 +55,8 @@ def schedule_reminders(now: datetime) -> int:
     """Reminder rows for every confirmed booking whose reminder is due at `now`, in bulk (INSERT ... SELECT, ON
     CONFLICT DO NOTHING: a rerun, or two workers, write each reminder once). Learners who turned reminders off for
     the pathway, and bookings made after the reminder's time (their convocation is fresher), get none."""
-    settings = dict(db.session.execute(select(NotificationSettings.pathway_id, NotificationSettings.reminder_days)).all())
+    settings = dict(db.session.execute(select(NotificationSettings.pathway_id,
+                                              NotificationSettings.reminder_days)).all())
     horizon = max([max(days) for days in settings.values() if days] + list(DEFAULT_REMINDER_DAYS))
     upcoming = db.session.execute(
         select(WorkshopSession.id, WorkshopSession.starts_at, Step.pathway_id, SessionRevision.sequence)
@@ -73,7 +74,8 @@ def schedule_reminders(now: datetime) -> int:
         opted_out = select(NotificationPreference.user_id).where(NotificationPreference.pathway_id == pathway_id,
                                                                  NotificationPreference.reminders.is_(False))
         for channel in [Notification.EMAIL] + ([Notification.MOODLE] if moodle_platforms else []):
-            wanted = (select(Booking.user_id, literal(pathway_id), literal(session_id), literal(f"session:{session_id}"),
+            wanted = (select(Booking.user_id, literal(pathway_id), literal(session_id),
+                             literal(f"session:{session_id}"),
                              literal(f"reminder_{day}"), literal(sequence or 0), literal(channel),
                              cast(literal("{}"), JSON), literal(Notification.PENDING), literal(0), literal(now),
                              literal(""), literal(""), literal(""), literal(utcnow()))
@@ -150,14 +152,15 @@ class Sender:
             self.connection.close()
 
 
-def _moodle_clients(rows: list[Notification], clients: dict) -> None:
+def _moodle_clients(rows: list[Notification], users: dict, clients: dict) -> None:
     from ..moodle.connection import client_for  # noqa: PLC0415  (the web service client, only when needed)
 
-    for platform_id in {row.user.platform_id for row in rows if row.channel == Notification.MOODLE}:
+    for platform_id in {users[row.user_id].platform_id for row in rows if row.channel == Notification.MOODLE}:
         if platform_id in clients:
             continue
         platform = db.session.get(Platform, platform_id)
-        connection = db.session.scalars(select(MoodleConnection).join(Platform, Platform.id == MoodleConnection.platform_id)
+        connection = db.session.scalars(select(MoodleConnection)
+                                        .join(Platform, Platform.id == MoodleConnection.platform_id)
                                         .where(Platform.issuer == platform.issuer)).first()
         try:
             clients[platform_id] = client_for(db.session.get(Platform, connection.platform_id), connection,
@@ -167,8 +170,8 @@ def _moodle_clients(rows: list[Notification], clients: dict) -> None:
             clients[platform_id] = None
 
 
-def _prepare(row: Notification, opted_out: set, clients: dict, mail_on: bool) -> Job | channels.Outcome:
-    user = row.user
+def _prepare(row: Notification, user: User, opted_out: set, clients: dict, mail_on: bool,
+             memo: dict) -> Job | channels.Outcome:
     if row.kind.startswith(messages.OPTIONAL_KINDS) and (row.user_id, row.pathway_id) in opted_out:
         return channels.Outcome(Notification.SKIPPED, "opted_out")
     if row.channel == Notification.EMAIL:
@@ -183,19 +186,28 @@ def _prepare(row: Notification, opted_out: set, clients: dict, mail_on: bool) ->
         if clients.get(user.platform_id) is None:
             return channels.Outcome(Notification.PENDING, "moodle: web service connection unusable")
         recipient = user.sub
-    return Job(row.id, row.attempts, row.channel, recipient, messages.render(row, user),
+    return Job(row.id, row.attempts, row.channel, recipient, messages.render(row, user, memo),
                clients.get(user.platform_id))
 
 
 def deliver_once(app, *, now: datetime | None = None, batch: int = 5000, threads: int = 4, chunk: int = 200,
                  lease: timedelta = LEASE) -> PassReport:
-    """Everything due at `now` (the real time by default), up to `batch` rows. Call inside an app context."""
+    """Everything due at `now` (the real time by default), up to `batch` rows. Call inside an app context.
+    While the threads send one chunk, the next is claimed and rendered."""
     now = now or utcnow()
     report = PassReport(scheduled=schedule_reminders(now))
     mail_on = channels.mail_enabled(app.config)
     senders = [Sender(app) for _ in range(max(1, threads))]
     clients: dict = {}
+    memo: dict = {}  # what this pass already read of pathways and sessions
+    sending: list = []
     base_url = app.config.get("PUBLIC_BASE_URL") or "http://localhost"
+
+    def collect() -> None:
+        for future in sending:
+            report.states.update(future.result())
+        sending.clear()
+
     try:
         with ThreadPoolExecutor(max_workers=len(senders)) as pool, app.test_request_context(base_url=base_url), \
                 closing(db.engine.connect()) as main_connection:
@@ -203,14 +215,17 @@ def deliver_once(app, *, now: datetime | None = None, batch: int = 5000, threads
                 token, rows = claim_due(min(chunk, batch - report.attempted), now, lease)
                 if not rows:
                     break
-                opted_out = set(db.session.execute(select(NotificationPreference.user_id, NotificationPreference.pathway_id)
-                                                   .where(NotificationPreference.reminders.is_(False),
-                                                          NotificationPreference.user_id.in_({r.user_id for r in rows}))).all())
-                _moodle_clients(rows, clients)
+                user_ids = {row.user_id for row in rows}
+                users = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+                opted_out = set(db.session.execute(
+                    select(NotificationPreference.user_id, NotificationPreference.pathway_id)
+                    .where(NotificationPreference.reminders.is_(False),
+                           NotificationPreference.user_id.in_(user_ids))).all())
+                _moodle_clients(rows, users, clients)
                 jobs: list[Job] = []
                 for row in rows:
                     try:
-                        prepared = _prepare(row, opted_out, clients, mail_on)
+                        prepared = _prepare(row, users[row.user_id], opted_out, clients, mail_on, memo)
                     except Exception as error:  # a message that cannot be rendered waits, and says why
                         log.exception("notification %s cannot be rendered", row.id)
                         prepared = channels.Outcome(Notification.PENDING, f"render: {type(error).__name__}: {error}")
@@ -221,10 +236,12 @@ def deliver_once(app, *, now: datetime | None = None, batch: int = 5000, threads
                                outcome_values(prepared.state, prepared.result, attempts=row.attempts + 1, now=now))
                         report.states[prepared.state] += 1
                 db.session.rollback()  # end the read transaction: the senders write
+                collect()  # the previous chunk is sent before this one starts: a sender runs one list at a time
                 buckets = [jobs[index::len(senders)] for index in range(len(senders))]
-                for states in pool.map(lambda pair: pair[0].run(token, pair[1], now), zip(senders, buckets)):
-                    report.states.update(states)
+                sending.extend(pool.submit(sender.run, token, bucket, now)
+                               for sender, bucket in zip(senders, buckets, strict=True))
                 report.attempted += len(rows)
+            collect()
     finally:
         for sender in senders:
             sender.close()

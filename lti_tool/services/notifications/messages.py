@@ -3,6 +3,7 @@ the current state of the session (the latest place and times), with a link back 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, render_template
 from flask_babel import force_locale, format_datetime, gettext, ngettext
@@ -76,15 +77,6 @@ def enrolment_from_token(token: str) -> int | None:
         return None
 
 
-def half_days(session: WorkshopSession) -> list[str]:
-    lines = []
-    for half in session.half_days:
-        period = gettext("morning") if half.period == "am" else gettext("afternoon")
-        lines.append(f"{format_datetime(half.starts_at, 'EEEE d MMMM y')}, {period} "
-                     f"({format_datetime(half.starts_at, 'HH:mm')}–{format_datetime(half.ends_at, 'HH:mm')})")
-    return lines
-
-
 def _title(kind: str, what: str, when: str) -> str:
     if kind.startswith("reminder_"):
         return gettext("Reminder: %(title)s, %(date)s", title=what, date=when)
@@ -101,26 +93,80 @@ def _title(kind: str, what: str, when: str) -> str:
     return titles[kind]
 
 
-def render(row: Notification, user: User) -> Rendered:
-    """Needs a request context (URLs) — the worker makes one per pass."""
+@dataclass(frozen=True)
+class SessionFacts:
+    """What messages say of a session, read once per pass (a pass renders thousands of messages)."""
+
+    id: int
+    title: str
+    place: str
+    video_url: str
+    format: str
+    starts_at: datetime
+    ends_at: datetime
+    half_days: tuple
+    facilitators: tuple
+    sequence: int
+
+    @classmethod
+    def of(cls, session: WorkshopSession) -> "SessionFacts":
+        told = db.session.get(SessionRevision, session.id)
+        return cls(session.id, session.title or session.step.title, session.place or "", session.video_url or "",
+                   session.format, session.starts_at, session.ends_at,
+                   tuple((half.period, half.starts_at, half.ends_at) for half in session.half_days),
+                   tuple(dict(f) for f in session.facilitators or []), told.sequence if told else 0)
+
+
+def render(row: Notification, user: User, memo: dict | None = None) -> Rendered:
+    """Needs a request context (URLs) — the worker makes one per pass; `memo` keeps what a pass already read."""
+    memo = {} if memo is None else memo
     with force_locale(locale_of(user)):
-        return _render(row, user)
+        return _render(row, user, memo)
 
 
-def _render(row: Notification, user: User) -> Rendered:
-    pathway = db.session.get(Pathway, row.pathway_id) if row.pathway_id else None
-    session = db.session.get(WorkshopSession, row.session_id) if row.session_id else None
-    context = {"kind": row.kind, "user": user, "pathway": pathway, "session": session,
-               "link": moodle_link(pathway, user), "tool_name": current_app.config["TOOL_NAME"],
-               "optional": row.kind.startswith(OPTIONAL_KINDS), "payload": row.payload or {}}
-    what, when, ics, method = (pathway.title if pathway else ""), "", None, ICS_METHODS.get(row.kind, "")
-    if session is not None:
-        what = session.title or session.step.title
-        when = format_datetime(session.starts_at, "d MMMM y, HH:mm")
-        context.update(half_days=half_days(session), format=str(SESSION_FORMATS.get(session.format, session.format)),
-                       facilitators=", ".join(f"{f.get('name', '')} ({professions.label(f.get('profession'))})"
-                                              if f.get("profession") else f.get("name", "")
-                                              for f in session.facilitators or []))
+def _remember(memo: dict, key, make):
+    if key not in memo:
+        memo[key] = make()
+    return memo[key]
+
+
+def _pathway(memo: dict, pathway_id: int | None, user: User) -> tuple[str, str]:
+    if not pathway_id:
+        return "", ""
+    def read():
+        pathway = db.session.get(Pathway, pathway_id)
+        return (pathway.title, moodle_link(pathway, user)) if pathway else ("", "")
+    return _remember(memo, ("pathway", pathway_id), read)
+
+
+def _session_text(memo: dict, facts: SessionFacts, locale: str) -> dict:
+    def make():
+        lines = []
+        for period, starts, ends in facts.half_days:
+            label = gettext("morning") if period == "am" else gettext("afternoon")
+            lines.append(f"{format_datetime(starts, 'EEEE d MMMM y')}, {label} "
+                         f"({format_datetime(starts, 'HH:mm')}–{format_datetime(ends, 'HH:mm')})")
+        return {"when": format_datetime(facts.starts_at, "d MMMM y, HH:mm"), "half_days": lines,
+                "format": str(SESSION_FORMATS.get(facts.format, facts.format)),
+                "facilitators": ", ".join(f"{f.get('name', '')} ({professions.label(f.get('profession'))})"
+                                          if f.get("profession") else f.get("name", "") for f in facts.facilitators)}
+    return _remember(memo, ("session-text", facts.id, locale), make)
+
+
+def _render(row: Notification, user: User, memo: dict) -> Rendered:
+    locale = locale_of(user)
+    pathway_title, link = _pathway(memo, row.pathway_id, user)
+    facts = None
+    if row.session_id:
+        facts = _remember(memo, ("session", row.session_id),
+                          lambda: SessionFacts.of(db.session.get(WorkshopSession, row.session_id)))
+    context = {"kind": row.kind, "user": user, "pathway_title": pathway_title, "session": facts, "link": link,
+               "tool_name": current_app.config["TOOL_NAME"], "optional": row.kind.startswith(OPTIONAL_KINDS),
+               "payload": row.payload or {}}
+    what, when, ics, method = pathway_title, "", None, ICS_METHODS.get(row.kind, "")
+    if facts is not None:
+        context.update(_session_text(memo, facts, locale))
+        what, when = facts.title, context["when"]
         if row.kind.startswith("reminder_"):
             days = int(row.kind.split("_", 1)[1])
             context["reminder"] = ngettext("Your session starts tomorrow.", "Your session starts in %(num)d days.",
@@ -129,10 +175,8 @@ def _render(row: Notification, user: User) -> Rendered:
         context["certificate_url"] = external_url("notify_links.certificate",
                                                   token=certificate_token(int(row.subject.split(":")[1])))
     text = render_template("emails/message.txt", **context)
-    if method and session is not None:
-        told = db.session.get(SessionRevision, session.id)
-        ics = invitation(session, user, method=method, sequence=told.sequence if told else 0,
-                         organiser=sender_address(), description=text, url=context["link"])
+    if method and facts is not None:
+        ics = invitation(facts, user, method=method, organiser=sender_address(), description=text, url=link)
     return Rendered(_title(row.kind, what, when), text, ics, method)
 
 
