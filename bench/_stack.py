@@ -38,6 +38,35 @@ class Stack:
         self.processes.append(process)
         return process
 
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@contextmanager
+def throwaway_database(name: str, database_url: str | None, instance: Path):
+    """Yields the URL of an empty database for one run: SQLite in `instance`, or a PostgreSQL schema of its own
+    (dropped afterwards) in `database_url`."""
+    if not database_url:
+        yield f"sqlite:///{instance}/bench.sqlite"
+        return
+    schema = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    raw = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin = create_engine(raw)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{raw}{'&' if '?' in raw else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
 
 @contextmanager
 def demo_stack(name: str, database_url: str | None, *, latency_ms: int):
@@ -46,38 +75,21 @@ def demo_stack(name: str, database_url: str | None, *, latency_ms: int):
     instance = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    schema = admin = None
-    if database_url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        raw = database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        admin = create_engine(raw)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{raw}{'&' if '?' in raw else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{instance}/bench.sqlite"
-    stack = Stack(base, dict(os.environ, DATABASE_URL=url, LTI_TOOL_INSTANCE_PATH=str(instance), DEMO_PLATFORM="1",
-                             LTI_ALLOW_HTTP_PLATFORMS="1", PUBLIC_BASE_URL=base, SECRET_KEY=f"bench-{name}",
-                             DEMO_PLATFORM_LATENCY_MS=str(latency_ms)))
-    try:
-        for command in (["db", "upgrade"], ["lti", "keys", "ensure"], ["lti-demo", "setup", "--base-url", base]):
-            subprocess.run(FLASK + command, cwd=ROOT, env=stack.env, check=True, capture_output=True, timeout=120)
-        stack.start([str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "16", "-b", f"127.0.0.1:{port}",
-                     "lti_tool:create_app()"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.environ.update(stack.env)
-        yield stack
-    finally:
-        for process in stack.processes:
-            process.terminate()
-        for process in stack.processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        if schema:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        shutil.rmtree(instance, ignore_errors=True)
+    with throwaway_database(name, database_url, instance) as url:
+        stack = Stack(base, dict(os.environ, DATABASE_URL=url, LTI_TOOL_INSTANCE_PATH=str(instance), DEMO_PLATFORM="1",
+                                 LTI_ALLOW_HTTP_PLATFORMS="1", PUBLIC_BASE_URL=base, SECRET_KEY=f"bench-{name}",
+                                 DEMO_PLATFORM_LATENCY_MS=str(latency_ms)))
+        try:
+            for command in (["db", "upgrade"], ["lti", "keys", "ensure"], ["lti-demo", "setup", "--base-url", base]):
+                subprocess.run(FLASK + command, cwd=ROOT, env=stack.env, check=True, capture_output=True, timeout=120)
+            stack.start([str(BIN / "gunicorn"), "-w", "2", "-k", "gthread", "--threads", "16", "-b",
+                         f"127.0.0.1:{port}", "lti_tool:create_app()"],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            os.environ.update(stack.env)
+            yield stack
+        finally:
+            stack.stop()
+            shutil.rmtree(instance, ignore_errors=True)
 
 
 def wait_for_port(base: str, seconds: float = 20) -> None:

@@ -14,12 +14,13 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from bench._stack import throwaway_database  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -29,22 +30,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     instance = Path(tempfile.mkdtemp(prefix="bench-rescore-"))
-    schema = admin = None
-    if args.database_url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        raw = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        admin = create_engine(raw)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{raw}{'&' if '?' in raw else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{instance}/bench.sqlite"
     try:
-        return run(url, instance, args.learners)
+        with throwaway_database("rescore", args.database_url, instance) as url:
+            return run(url, instance, args.learners)
     finally:
-        if schema:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         shutil.rmtree(instance, ignore_errors=True)
 
 

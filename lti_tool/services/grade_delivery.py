@@ -236,26 +236,26 @@ def deliver_once(app, *, batch: int = 200, threads: int = 8) -> int:
     timeout = app.config["LTI_HTTP_TIMEOUT_SECONDS"]
     cache = app.extensions["lti_cache"]
     threads = max(1, threads)
-    attempted = 0
+    attempted, registrations = 0, {}
     with ThreadPoolExecutor(max_workers=threads) as pool:
         while attempted < batch:
             rows = claim_due(min(threads, batch - attempted), lease_seconds=lease_seconds(timeout))
             if not rows:
                 break
-            outcomes = list(pool.map(lambda item: _attempt(app, cache, timeout, *item), _work(rows)))
+            outcomes = list(pool.map(lambda item: _attempt(app, cache, timeout, *item), _work(rows, registrations)))
             record(outcomes, {row.id: row for row in rows})
             attempted += len(rows)
     return attempted
 
 
-def _work(rows: list[GradeOutbox]) -> list[tuple]:
+def _work(rows: list[GradeOutbox], registrations: dict) -> list[tuple]:
+    """Each row with the registration that sends it (read once per pass, its key loaded here, not in threads)."""
     from ..lti.tool_conf import registration_for
 
-    registrations = {}
-    for platform_id in {row.platform_id for row in rows}:
+    for platform_id in {row.platform_id for row in rows} - set(registrations):
         registration = registration_for(platform_id)
         if registration is not None:
-            registration._key()  # load the signing key here, not in the threads
+            registration._key()
         registrations[platform_id] = registration
     return [(Snapshot.of(row), registrations[row.platform_id]) for row in rows]
 

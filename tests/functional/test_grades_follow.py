@@ -43,6 +43,17 @@ def claims_of_launch(client, *, user, activity, client_id=""):
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 
+def one_module_pathway(instructor, title: str) -> int:
+    """A published pathway of one module, not placed in Moodle yet."""
+    token = _any_csrf(instructor.get("/instructor/").text)
+    response = instructor.post("/instructor/pathways", data={"csrf_token": token, "title": title})
+    pathway_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+    page = f"/instructor/pathways/{pathway_id}"
+    post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 1", "weight": "1"}, page=page)
+    post(instructor, f"{page}/publish", {}, page=page)
+    return pathway_id
+
+
 def test_dpc_validation_then_relaunch_then_progress_the_new_score_arrives(app, person, platform):
     instructor, learner, pathway_id = attended_learner(app, person, platform)
     assert save_programme(instructor, pathway_id).status_code == 303
@@ -252,13 +263,7 @@ def test_a_placement_that_cannot_receive_grades_is_said_not_hidden(app, person, 
 
 def test_learners_scored_before_the_placement_are_scored_when_it_comes(app, person, platform):
     """A pathway placed by deep linking after learners progressed: they get their grade without acting again."""
-    instructor = person("201")
-    token = _any_csrf(instructor.get("/instructor/").text)
-    response = instructor.post("/instructor/pathways", data={"csrf_token": token, "title": "Sans placement"})
-    pathway_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
-    page = f"/instructor/pathways/{pathway_id}"
-    post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 1", "weight": "1"}, page=page)
-    post(instructor, f"{page}/publish", {}, page=page)
+    pathway_id = one_module_pathway(person("201"), "Sans placement")
     learner = person("104")
     fill_profile(learner, "infirmier")
     with app.app_context():
@@ -334,13 +339,7 @@ def test_a_line_item_on_another_origin_gets_no_token_and_is_said(app, person, pl
 
 def test_the_first_minute_studied_starts_the_pathway_in_moodle_too(app, person, platform):
     """A heartbeat that moves a learner from not started to in progress queues that change like any other."""
-    instructor = person("201")
-    token = _any_csrf(instructor.get("/instructor/").text)
-    response = instructor.post("/instructor/pathways", data={"csrf_token": token, "title": "Module seul"})
-    pathway_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
-    page = f"/instructor/pathways/{pathway_id}"
-    post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 1", "weight": "1"}, page=page)
-    post(instructor, f"{page}/publish", {}, page=page)
+    pathway_id = one_module_pathway(person("201"), "Module seul")
     activity_id = place_pathway(app, platform, pathway_id)
     learner = person("104", activity=str(activity_id))
     fill_profile(learner, "infirmier")
