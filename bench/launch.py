@@ -282,7 +282,8 @@ def make_users(count: int, prefix: str = "u") -> list[DemoUser]:
     return users
 
 
-def request(base_url: str, method: str, path: str, form: dict | None = None, cookie: str = "") -> http.client.HTTPResponse:
+def request(base_url: str, method: str, path: str, form: dict | None = None,
+            cookie: str = "") -> http.client.HTTPResponse:
     """One request on a connection of its own, as a browser does with a worker that closes after each answer."""
     address = urlsplit(base_url)
     headers = {"Content-Type": "application/x-www-form-urlencoded"} if form is not None else {}

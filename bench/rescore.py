@@ -42,8 +42,18 @@ def run(url: str, instance: Path, learners: int) -> int:
 
     from lti_tool import create_app
     from lti_tool.services import pathways, rescoring
-    from models import (Course, Enrolment, GradeOutbox, PathwayRescore, Platform, ResourceLink, StepCompletion, User,
-                        db, utcnow)
+    from models import (
+        Course,
+        Enrolment,
+        GradeOutbox,
+        PathwayRescore,
+        Platform,
+        ResourceLink,
+        StepCompletion,
+        User,
+        db,
+        utcnow,
+    )
 
     app = create_app({"SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": str(instance)})
     with app.app_context():

@@ -50,10 +50,12 @@ def current_launch() -> LaunchContext:
     user = db.session.get(User, uid)
     course = db.session.get(Course, cid)
     # The course must belong to the user's platform: a tampered session never crosses tenants.
-    if user is None or course is None or course.platform_id != user.platform_id or user.platform_id != session.get("pid"):
+    if (user is None or course is None or course.platform_id != user.platform_id
+            or user.platform_id != session.get("pid")):
         session.clear()
         raise NotLaunched()
-    g.launch_context = LaunchContext(user=user, course=course, role=session.get("role", Role.LEARNER), resource_link_id=session.get("link"))
+    g.launch_context = LaunchContext(user=user, course=course, role=session.get("role", Role.LEARNER),
+                                     resource_link_id=session.get("link"))
     return g.launch_context
 
 

@@ -317,7 +317,8 @@ def moodle_sync(context_id, issuer, threads):
         query = query.join(Platform, Platform.id == Course.platform_id).where(Platform.issuer == issuer.rstrip("/"))
     course_ids = [course.id for course in db.session.scalars(query)]
     if not course_ids:
-        click.echo("no course with steps linked to Moodle activities" + (f" matches {context_id}" if context_id else ""))
+        click.echo("no course with steps linked to Moodle activities"
+                   + (f" matches {context_id}" if context_id else ""))
         return
     failed = 0
     for course_id in course_ids:
@@ -351,7 +352,8 @@ def moodle_sync(context_id, issuer, threads):
 
 
 def register_cli(app: Flask) -> None:
-    from .notify_cli import notify_command  # the notification outbox (issue 14)
+    from .notify_cli import notify_commands  # the notification outbox (issue 14)
 
-    lti_cli.add_command(notify_command)
+    for command in notify_commands:
+        lti_cli.add_command(command)
     app.cli.add_command(lti_cli)

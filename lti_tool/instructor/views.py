@@ -554,7 +554,7 @@ def roster_sync():
     """One page of the names-and-roles list per call: the page's script loops and shows the progress."""
     from flask import jsonify
 
-    from ..lti.tool_conf import registration_for
+    from ..services.registrations import registration_for
 
     course = _course()
     try:

@@ -2,42 +2,10 @@
 from __future__ import annotations
 
 from pylti1p3.deployment import Deployment as LtiDeployment
-from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
 
-from models import Platform, ToolKey, db
-
 from ..services import keys, platforms
-
-
-class PlatformRegistration(Registration):
-    """A Registration read from a platform row; the tool key is loaded only when something is signed."""
-
-    def __init__(self, platform: Platform | platforms.RegistrationRecord):
-        self.platform = platform
-        self.set_issuer(platform.issuer).set_client_id(platform.client_id)
-        self.set_auth_login_url(platform.auth_login_url).set_auth_token_url(platform.auth_token_url)
-        self.set_key_set_url(platform.key_set_url)
-        if platform.auth_audience:
-            self.set_auth_audience(platform.auth_audience)
-        self._signing_key: ToolKey | None = None
-
-    def _key(self) -> ToolKey:
-        if self._signing_key is None:
-            chosen = db.session.get(ToolKey, self.platform.tool_key_id) if self.platform.tool_key_id else None
-            if chosen is None or chosen.status == ToolKey.RETIRED:
-                chosen = keys.ensure_active_key()
-            self._signing_key = chosen
-        return self._signing_key
-
-    def get_tool_private_key(self):
-        return keys.private_key_object(self._key())  # a loaded key: PyJWT would re-parse a PEM every time
-
-    def get_kid(self) -> str:
-        return self._key().kid
-
-    def get_jwks(self):
-        return keys.published_jwks()["keys"]
+from ..services.registrations import PlatformRegistration, registration_for  # noqa: F401 (the LTI layer's names)
 
 
 class DatabaseToolConf(ToolConfAbstract):
@@ -85,8 +53,3 @@ class DatabaseToolConf(ToolConfAbstract):
 
     def get_jwks(self, iss=None, client_id=None, **kwargs):
         return keys.published_jwks()
-
-
-def registration_for(platform_id: int) -> PlatformRegistration | None:
-    platform = db.session.get(Platform, platform_id)
-    return PlatformRegistration(platform) if platform else None

@@ -5,11 +5,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 
-from models import (ActivityInterval, AttendanceStatus, DpcProgramme, DpcValidation, Enrolment, GradeOutbox,
-                    HalfDay, LearnerProfile, QuestionnaireAttempt, ResourceLink, Step, StepKind, User,
-                    WorkshopSession, db, utcnow)
+from models import (
+    ActivityInterval,
+    AttendanceStatus,
+    DpcProgramme,
+    DpcValidation,
+    Enrolment,
+    GradeOutbox,
+    HalfDay,
+    LearnerProfile,
+    QuestionnaireAttempt,
+    ResourceLink,
+    Step,
+    StepKind,
+    User,
+    WorkshopSession,
+    db,
+    utcnow,
+)
 
 from ..domain_errors import Refused
 from . import csv_export, grades, notifications, professions
@@ -142,13 +157,15 @@ def validate(enrolment: Enrolment, by_user_id: int) -> DpcValidation:
         raise Refused("dpc_criteria_unmet", ", ".join(evaluation.unmet))
     validation = _decision_lock(enrolment)
     if validation is None:
-        validation = DpcValidation(enrolment_id=enrolment.id, certificate_number=certificate_number(programme, enrolment))
+        validation = DpcValidation(enrolment_id=enrolment.id,
+                                   certificate_number=certificate_number(programme, enrolment))
         db.session.add(validation)
     validation.state, validation.reason = DpcValidation.GRANTED, ""
     validation.decided_by_user_id, validation.decided_at = by_user_id, utcnow()
     db.session.flush()
     _publish(enrolment, programme, 1, f"DPC validé — action {programme.action_number}, session "
-             f"{programme.session_number}, le {validation.decided_at:%d/%m/%Y}, attestation {validation.certificate_number}")
+             f"{programme.session_number}, le {validation.decided_at:%d/%m/%Y}, "
+             f"attestation {validation.certificate_number}")
     notifications.dpc_validated(enrolment, validation)  # the learner's message with the certificate link
     return validation
 
@@ -176,7 +193,8 @@ def validations(pathway_id: int) -> dict[int, DpcValidation]:
 
 def session_participants(pathway_id: int) -> list[Enrolment]:
     """The DPC session's group: learners who attended a half-day, or whose participation was decided."""
-    attended = (select(AttendanceStatus.user_id).join(WorkshopSession, WorkshopSession.id == AttendanceStatus.session_id)
+    attended = (select(AttendanceStatus.user_id)
+                .join(WorkshopSession, WorkshopSession.id == AttendanceStatus.session_id)
                 .join(Step, Step.id == WorkshopSession.step_id)
                 .where(Step.pathway_id == pathway_id, AttendanceStatus.status.in_(ATTENDED)))
     decided = select(DpcValidation.enrolment_id)
@@ -211,7 +229,8 @@ def declaration_rows(pathway_id: int) -> list[dict]:
         rows.append({"action": programme.action_number, "session": programme.session_number,
                      "nom": user.family_name or user.display_name, "prenom": user.given_name,
                      "profession": profile.profession if profile else "", "rpps": profile.rpps if profile else "",
-                     "adeli": profile.adeli if profile else "", "mode_exercice": profile.practice_mode if profile else "",
+                     "adeli": profile.adeli if profile else "",
+                     "mode_exercice": profile.practice_mode if profile else "",
                      "heures_presentiel": in_person, "heures_en_ligne": online,
                      "date_validation": validation.decided_at.astimezone(csv_export.PARIS).date(),  # in France
                      "attestation": validation.certificate_number})
@@ -285,4 +304,5 @@ def attended_dates(enrolment: Enrolment) -> list[str]:
 
     rows = db.session.execute(_attended(enrolment.pathway_id, HalfDay.starts_at, HalfDay.period)
                               .where(AttendanceStatus.user_id == enrolment.user_id).order_by(HalfDay.starts_at)).all()
-    return [f"{format_datetime(start, 'd MMMM y')} ({'matin' if period == 'am' else 'après-midi'})" for start, period in rows]
+    return [f"{format_datetime(start, 'd MMMM y')} ({'matin' if period == 'am' else 'après-midi'})"
+            for start, period in rows]

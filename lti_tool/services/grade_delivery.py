@@ -30,6 +30,7 @@ from models import GradeOutbox, ResourceLink, db, utcnow
 
 from .http import TimeoutSession
 from .platform_services import ServiceURLRefused, SharedTokenConnector
+from .registrations import registration_for
 
 _local = threading.local()
 
@@ -250,8 +251,6 @@ def deliver_once(app, *, batch: int = 200, threads: int = 8) -> int:
 
 def _work(rows: list[GradeOutbox], registrations: dict) -> list[tuple]:
     """Each row with the registration that sends it (read once per pass, its key loaded here, not in threads)."""
-    from ..lti.tool_conf import registration_for
-
     for platform_id in {row.platform_id for row in rows} - set(registrations):
         registration = registration_for(platform_id)
         if registration is not None:

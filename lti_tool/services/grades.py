@@ -19,8 +19,15 @@ from sqlalchemy import and_, func, or_, select, update
 
 from models import Enrolment, GradeOutbox, Pathway, Platform, ResourceLink, User, db, utcnow
 
-from .grade_delivery import (LINEITEM_GONE, LINEITEM_SCOPE, SCORE_SCOPE, SERVICE_URL_REFUSED, TOKEN_REFUSED,  # noqa: F401
-                             deliver_once, retry_now)
+from .grade_delivery import (  # noqa: F401
+    LINEITEM_GONE,
+    LINEITEM_SCOPE,
+    SCORE_SCOPE,
+    SERVICE_URL_REFUSED,
+    TOKEN_REFUSED,
+    deliver_once,
+    retry_now,
+)
 
 PATHWAY_TAG = "parcours-hybride"
 

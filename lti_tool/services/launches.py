@@ -96,7 +96,8 @@ def _text(value, limit: int) -> str:
 
 def _url(value) -> str | None:
     """Service URLs are stored only when they are plausible (the platform's, below the column's size)."""
-    return value if isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) <= 1000 else None
+    plausible = isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) <= 1000
+    return value if plausible else None
 
 
 PATHWAY_COURSE = select(Pathway.course_id).where(Pathway.id == bindparam("pathway_id"))

@@ -63,7 +63,8 @@ REGISTRATION_MEMO_SECONDS = 10
 _memo: dict[tuple, tuple[float, RegistrationRecord]] = {}
 
 
-def lookup_registration(issuer: str, client_id: str | None, deployment_id: str | None = None) -> RegistrationRecord | None:
+def lookup_registration(issuer: str, client_id: str | None,
+                        deployment_id: str | None = None) -> RegistrationRecord | None:
     """The registration for (issuer, client id) — without a client id only if the issuer has just one — with
     the deployment named, if any (`deployment_pk` is None when that deployment is unknown)."""
     key = (issuer, client_id, deployment_id)

@@ -15,8 +15,18 @@ from datetime import timedelta
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models import (ActivityInterval, Enrolment, GradeOutbox, Pathway, PathwayRescore, Step, StepCompletion, User,
-                    db, utcnow)
+from models import (
+    ActivityInterval,
+    Enrolment,
+    GradeOutbox,
+    Pathway,
+    PathwayRescore,
+    Step,
+    StepCompletion,
+    User,
+    db,
+    utcnow,
+)
 
 from . import completion, grades
 

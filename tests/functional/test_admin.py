@@ -93,8 +93,8 @@ def test_a_site_administrator_sees_every_registration_of_their_site_and_one_web_
     lti.launch_via_demo(user="2")
     page = client.get("/admin/").text
     assert "demo-client-a2" in page and "demo-client-a" in page and "moodle.autre-cpts.fr" not in page
-    from models import MoodleConnection, Platform
     from lti_tool.services import moodle
+    from models import MoodleConnection, Platform
 
     with app.app_context():  # the token given through the first registration serves the whole site
         second = db.session.scalars(select(Platform).where(Platform.client_id == "demo-client-a2")).one()

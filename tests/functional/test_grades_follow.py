@@ -7,8 +7,19 @@ from sqlalchemy import delete, func, insert, select, update
 
 from lti_tool.demo_platform.models import DemoLineItem, DemoScore
 from lti_tool.services import rescoring
-from models import (Course, Enrolment, GradeOutbox, PathwayRescore, Platform, ResourceLink, Step, StepCompletion, User,
-                    db, utcnow)
+from models import (
+    Course,
+    Enrolment,
+    GradeOutbox,
+    PathwayRescore,
+    Platform,
+    ResourceLink,
+    Step,
+    StepCompletion,
+    User,
+    db,
+    utcnow,
+)
 from tests.fixtures.browser import LtiBrowser, parse_form, path_of
 from tests.functional.test_dpc import attended_learner, save_programme
 from tests.functional.test_grades import complete_module_pathway, deliver, place_pathway
@@ -37,10 +48,17 @@ def claims_of_launch(client, *, user, activity, client_id=""):
     redirect = client.post(path_of(action), data=fields)
     auth = client.get(path_of(redirect.headers["Location"]))
     action, fields = parse_form(auth.text)
-    return jwt.decode(fields["id_token"], options={"verify_signature": False}), client.post(path_of(action), data=fields)
+    claims = jwt.decode(fields["id_token"], options={"verify_signature": False})
+    return claims, client.post(path_of(action), data=fields)
 
 
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+
+
+def add_module(instructor, pathway_id: int, title: str, weight: str = "1") -> None:
+    page = f"/instructor/pathways/{pathway_id}"
+    response = post(instructor, f"{page}/steps", {"kind": "module", "title": title, "weight": weight}, page=page)
+    assert response.status_code == 303, response.text
 
 
 def one_module_pathway(instructor, title: str) -> int:
@@ -62,7 +80,8 @@ def test_dpc_validation_then_relaunch_then_progress_the_new_score_arrives(app, p
         link = db.session.scalars(select(ResourceLink).where(ResourceLink.pathway_id == pathway_id)).one()
         lineitem_url, activity = link.lineitem_url, link.resource_link_id.removeprefix("activity-")
     decide = f"/instructor/pathways/{pathway_id}/dpc/{enrolment_id}"
-    assert post(instructor, decide, {"action": "validate"}, page=f"/instructor/pathways/{pathway_id}/dpc").status_code == 303
+    dpc_page = f"/instructor/pathways/{pathway_id}/dpc"
+    assert post(instructor, decide, {"action": "validate"}, page=dpc_page).status_code == 303
     deliver_all(app)
     with app.app_context():
         dpc_item = db.session.scalars(select(DemoLineItem).where(DemoLineItem.tag == "validation-dpc")).one()
@@ -98,8 +117,7 @@ def test_a_link_holding_two_items_loses_the_claim_but_not_its_line_item(app, per
         assert link.lineitem_url == known  # learned once, never cleared by a launch without it
         step_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id)).first()
     instructor = person("201")
-    page = f"/instructor/pathways/{pathway_id}"
-    assert post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 3", "weight": "1"}, page=page).status_code == 303
+    add_module(instructor, pathway_id, "Module 3")
     deliver_all(app)
     score = latest_pathway_score(app, pathway_id)
     assert (score.score_given, score.activity_progress) == (66.7, "InProgress")
@@ -115,8 +133,7 @@ def test_an_unknown_line_item_is_found_through_ags_or_created(app, person, platf
         deep_linked = db.session.scalars(select(DemoLineItem).where(
             DemoLineItem.resource_link_id == f"activity-{activity_id}")).one()
     instructor = person("201")
-    page = f"/instructor/pathways/{pathway_id}"
-    assert post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 3", "weight": "1"}, page=page).status_code == 303
+    add_module(instructor, pathway_id, "Module 3")
     with app.app_context():
         row = db.session.scalars(select(GradeOutbox)).one()
         assert row.lineitem_spec["resourceLinkId"] == f"activity-{activity_id}" and "type_id=" in row.lineitem_url
@@ -130,10 +147,11 @@ def test_an_unknown_line_item_is_found_through_ags_or_created(app, person, platf
         db.session.execute(delete(DemoLineItem).where(DemoLineItem.resource_link_id == f"activity-{activity_id}"))
         db.session.execute(update(ResourceLink).values(lineitem_url=None))
         db.session.commit()
-    assert post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 4", "weight": "1"}, page=page).status_code == 303
+    add_module(instructor, pathway_id, "Module 4")
     deliver_all(app)
     with app.app_context():
-        created = db.session.scalars(select(DemoLineItem).where(DemoLineItem.resource_link_id == f"activity-{activity_id}")).one()
+        created = db.session.scalars(select(DemoLineItem).where(
+            DemoLineItem.resource_link_id == f"activity-{activity_id}")).one()
         assert (created.resource_link_id, created.resource_id, created.tag) == (
             f"activity-{activity_id}", f"pathway-{pathway_id}", "parcours-hybride")
         assert db.session.scalars(select(DemoScore)).one().score_given == 50
@@ -160,8 +178,7 @@ def test_the_same_course_through_two_registrations_is_one_course_and_one_person(
         assert link.platform_id == second and "type_id=demo-client-a2" in link.lineitem_url
     # Scores for that placement go through the second registration: Moodle takes only its tokens there.
     instructor = person("201")
-    page = f"/instructor/pathways/{pathway_id}"
-    assert post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 3", "weight": "1"}, page=page).status_code == 303
+    add_module(instructor, pathway_id, "Module 3")
     deliver_all(app)
     with app.app_context():
         row = db.session.scalars(select(GradeOutbox).order_by(GradeOutbox.id.desc())).first()
@@ -198,8 +215,7 @@ def test_a_step_added_to_a_pathway_with_2000_learners_queues_2000_scores_once(ap
         db.session.commit()
         before = db.session.scalar(select(func.count()).select_from(GradeOutbox))
     instructor = person("201")
-    page = f"/instructor/pathways/{pathway_id}"
-    assert post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 3", "weight": "1"}, page=page).status_code == 303
+    add_module(instructor, pathway_id, "Module 3")
     with app.app_context():  # the request only asked: the worker does the 2,000 learners
         assert db.session.scalar(select(func.count()).select_from(GradeOutbox)) == before
         assert db.session.scalars(select(PathwayRescore.pathway_id)).all() == [pathway_id]
@@ -225,7 +241,8 @@ def test_going_back_from_completed_lowers_the_grade_and_never_blanks_it(app, per
     instructor = person("201")
     with app.app_context():
         enrolment_id = db.session.scalars(select(Enrolment.id)).one()
-        step_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id).order_by(Step.position)).first()
+        step_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id)
+                                     .order_by(Step.position)).first()
     page = f"/instructor/pathways/{pathway_id}/learners/{enrolment_id}"
     response = post(instructor, page, {"step_id": str(step_id), "action": "withdraw", "reason": "Retiré dans Moodle"},
                     page=page)
@@ -244,8 +261,7 @@ def test_a_placement_that_cannot_receive_grades_is_said_not_hidden(app, person, 
     with app.app_context():  # the grade item is deleted in Moodle
         db.session.execute(delete(DemoLineItem))
         db.session.commit()
-    page = f"/instructor/pathways/{pathway_id}"
-    assert post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 3", "weight": "1"}, page=page).status_code == 303
+    add_module(instructor, pathway_id, "Module 3")
     assert deliver(app) == 1
     text = instructor.get("/instructor/grades").text
     assert "1 activité ne peut pas recevoir de notes" in text and "Toutes les notes" not in text
@@ -303,8 +319,7 @@ def test_reweighting_a_step_or_changing_who_needs_it_rescores_the_learners(app, 
     pathway_id, _ = complete_module_pathway(app, person, platform)  # two modules, both done by a physiotherapist
     deliver_all(app)
     instructor = person("201")
-    page = f"/instructor/pathways/{pathway_id}"
-    assert post(instructor, f"{page}/steps", {"kind": "module", "title": "Module 3", "weight": "2"}, page=page).status_code == 303
+    add_module(instructor, pathway_id, "Module 3", weight="2")
     deliver_all(app)
     assert latest_pathway_score(app, pathway_id).score_given == 50  # 2 of 4 weight units
     with app.app_context():

@@ -11,7 +11,7 @@ from models import DpcValidation, Enrolment, GradeOutbox, db, utcnow
 from tests.fixtures.concurrency import at_once
 from tests.functional.test_dpc import attended_learner, save_programme
 from tests.functional.test_grades import complete_module_pathway
-from tests.functional.test_pathways_flow import post
+from tests.functional.test_pathways_flow import _any_csrf, post
 
 
 def test_the_delivery_loop_survives_database_errors(app, person, platform, runner, monkeypatch, caplog):
@@ -26,7 +26,8 @@ def test_the_delivery_loop_survives_database_errors(app, person, platform, runne
 
     monkeypatch.setattr(grades, "deliver_once", flaky)
     with caplog.at_level(logging.ERROR, logger="lti_tool.grades"):
-        result = runner.invoke(args=["lti", "grades", "deliver", "--loop", "--interval", "0.05", "--max-seconds", "1.5"])
+        result = runner.invoke(args=["lti", "grades", "deliver", "--loop", "--interval", "0.05",
+                                     "--max-seconds", "1.5"])
     assert result.exit_code == 0, result.output
     assert len(failures) == 2 and "server closed the connection" in caplog.text
     with app.app_context():
@@ -58,13 +59,13 @@ def test_racing_validate_and_withdraw_leave_moodle_with_the_last_decision_shown(
     page = f"/instructor/pathways/{pathway_id}/dpc"
     assert post(instructor, decide, {"action": "validate"}, page=page).status_code == 303
     clients = [person("201") for _ in range(10)]
-    tokens = [__import__("tests.functional.test_pathways_flow", fromlist=["_any_csrf"])._any_csrf(c.get(page).text)
-              for c in clients]
+    tokens = [_any_csrf(c.get(page).text) for c in clients]
     statuses = []
 
     def decision(index):
         data = {"action": "validate"} if index % 2 else {"action": "withdraw", "reason": f"Course {index}"}
-        return lambda: statuses.append(clients[index].post(decide, data={**data, "csrf_token": tokens[index]}).status_code)
+        form = {**data, "csrf_token": tokens[index]}
+        return lambda: statuses.append(clients[index].post(decide, data=form).status_code)
 
     at_once(*[decision(index) for index in range(10)])
     assert 500 not in statuses and set(statuses) <= {303, 409, 422}
