@@ -294,6 +294,7 @@ def ical(sessions: list[WorkshopSession], *, url_for_session, calendar_name: str
         if session.cancelled:
             event.add("status", "CANCELLED")
         calendar.add_component(event)
+    calendar.add_missing_timezones()  # the VTIMEZONE of Europe/Paris, which TZID=Europe/Paris names
     return calendar.to_ical()
 
 

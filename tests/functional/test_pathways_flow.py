@@ -338,6 +338,13 @@ def test_calendar_feed_by_signed_token(person, app):
     assert anonymous.get("/calendar/forged.ics").status_code == 404
     single = learner.get(f"/learner/sessions/{session_id}.ics")
     assert single.status_code == 200 and "BEGIN:VEVENT" in single.data.decode()
+    from icalendar import Calendar
+
+    for ics in (body.data, single.data):  # the zone the times name is in the file (calendar apps need it)
+        parsed = Calendar.from_ical(ics)
+        zones = [zone["TZID"] for zone in parsed.walk("VTIMEZONE")]
+        event = next(iter(parsed.walk("VEVENT")))
+        assert zones == ["Europe/Paris"] and event["DTSTART"].params["TZID"] == "Europe/Paris"
 
 
 def test_profile_csv_import_reports_each_bad_line(person, app):
