@@ -29,13 +29,13 @@ def admin_scope():
     return launch.user.platform_id
 
 
-def _render(scope, *, checks=None, moodle_errors=None, status=200):
+def _render(scope, *, checks=None, moodle_errors=None, kept=None, status=200):
     listed = platforms.list_platforms(None if scope == ALL_PLATFORMS else scope)
     return render_template("admin/registrations.html", platforms=listed, scope=scope,
                            keys=keys.list_keys() if scope == ALL_PLATFORMS else [],
                            connections={p.id: moodle.connection_for(platforms.site_id(p)) for p in listed},
                            default_rest_urls={p.id: moodle.default_rest_url(p) for p in listed},
-                           checks=checks or {}, moodle_errors=moodle_errors or {}), status
+                           checks=checks or {}, moodle_errors=moodle_errors or {}, kept=kept or {}), status
 
 
 @bp.get("/")
@@ -56,12 +56,12 @@ def save_moodle_connection(platform_id: int):
     """The web service token is write-only: stored encrypted, never shown back (an empty field keeps it)."""
     scope, platform = _platform_in_scope(platform_id)
     try:
-        moodle.save_connection(platform, token=request.form.get("token", ""),
-                               rest_url_override=request.form.get("rest_url", ""))
+        check, kept = moodle.save_and_check(platform, token=request.form.get("token", ""),
+                                            rest_url_override=request.form.get("rest_url", ""))
     except InvalidInput as error:
         db.session.rollback()
         return _render(scope, moodle_errors={platform.id: error.errors}, status=422)
-    return _render(scope, checks={platform.id: moodle.check_connection(platform)})
+    return _render(scope, checks={platform.id: check}, kept={platform.id: kept})
 
 
 @bp.post("/platforms/<int:platform_id>/moodle/check")

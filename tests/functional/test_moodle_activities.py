@@ -555,3 +555,19 @@ def test_a_pathway_without_moodle_activities_says_nothing_of_moodle(app, person)
     learner = _learner_with_profile(person)
     assert 'id="moodle-sync"' in learner.get(f"/learner/pathways/{linked_id}").text
     assert 'id="moodle-sync"' not in learner.get(f"/learner/pathways/{plain_id}").text
+
+
+def test_a_failing_new_token_never_replaces_one_that_works(app, person):
+    from lti_tool.services import secrets_box
+
+    admin = person("2")
+    with app.app_context():
+        full, basic = ws_token("moodle-a", "full"), ws_token("moodle-a", "basic")
+    assert "✗" not in _set_token(app, admin, full).text  # checked: it works
+    for wrong in ("0123456789abcdef0123456789abcdef", basic):
+        page = _set_token(app, admin, wrong).text.replace("&#39;", "'")
+        assert "Le nouveau jeton ne fonctionne pas : le jeton enregistré, qui fonctionne, est conservé." in page
+        with app.app_context():
+            connection = db.session.scalars(select(MoodleConnection)).one()
+            assert secrets_box.decrypt(connection.token_ciphertext) == full and connection.last_error_code == ""
+            db.session.remove()

@@ -16,6 +16,7 @@ from .connection import (
     default_rest_url,
     remove_connection,
     rest_url,
+    save_and_check,
     save_connection,
 )
 from .learner import LearnerState, learner_state, refresh_learner
@@ -39,7 +40,7 @@ __all__ = [
     "activity", "mirror", "remember_withdrawal", "validate_link",
     "MAX_ID", "Picker", "activities", "course_sync_record", "linked_steps", "picker", "refresh_activities",
     "ConnectionCheck", "check_connection", "client_for", "connection_for", "default_rest_url", "remove_connection",
-    "rest_url", "save_connection",
+    "rest_url", "save_and_check", "save_connection",
     "LearnerState", "learner_state", "refresh_learner",
     "DONE_STATES", "MOODLE", "CourseOverview", "SyncPlan", "SyncReport", "apply_states", "count_learners",
     "course_overview", "fetch_states", "learners_to_sync", "plan", "sync_batch", "sync_learners",

@@ -136,3 +136,26 @@ def check_connection(platform: Platform) -> ConnectionCheck:
     else:
         _clear_error(connection)
     return check
+
+
+def save_and_check(platform: Platform, *, token: str, rest_url_override: str = "") -> tuple[ConnectionCheck, bool]:
+    """Save what the administrator gave, then check it. A new token (or address) that fails its check never
+    replaces one that worked: the working connection is put back as it was. Returns the check and whether the
+    previous connection was kept."""
+    previous = connection_for(platforms.site_id(platform))
+    working = previous is not None and previous.checked_at is not None and not previous.last_error_code
+    kept = None
+    if working:
+        kept = {name: getattr(previous, name) for name in ("token_ciphertext", "rest_url", "allowed_functions",
+                                                          "checked_at", "site_name", "site_release")}
+    connection = save_connection(platform, token=token, rest_url_override=rest_url_override)
+    check = check_connection(platform)
+    if check.ok or kept is None or (connection.token_ciphertext, connection.rest_url) == (
+            kept["token_ciphertext"], kept["rest_url"]):
+        return check, False
+    for name, value in kept.items():
+        setattr(connection, name, value)
+    _clear_error(connection)
+    db.session.flush()
+    return check, True
+
