@@ -49,7 +49,8 @@ def demo(app, platform, runner):
         steps = {s.title: s.id for s in db.session.scalars(select(Step).where(Step.pathway_id == pathway.id))}
         workshop = next(s for s in db.session.scalars(select(Step).where(Step.pathway_id == pathway.id))
                         if s.kind == "workshop")
-        session = db.session.scalars(select(WorkshopSession).where(WorkshopSession.title == "Séminaire d'automne")).one()
+        session = db.session.scalars(select(WorkshopSession)
+                                     .where(WorkshopSession.title == "Séminaire d'automne")).one()
         half_day = db.session.scalars(select(HalfDay).where(HalfDay.session_id == session.id)
                                       .order_by(HalfDay.starts_at)).first()
         return {"pathway": pathway.id, "steps": steps, "workshop": workshop.id, "session": session.id,
@@ -80,7 +81,8 @@ def test_every_learner_page_is_accessible_at_both_sizes(browser, app, demo, shot
         page.select_option("#profession", "assistant_social")
         page.click("form button[type=submit]")
         page.wait_for_selector("#error-summary, .alert")
-        focused = page.evaluate("document.activeElement && (document.activeElement.id || document.activeElement.className)")
+        focused = page.evaluate("document.activeElement && (document.activeElement.id"
+                                " || document.activeElement.className)")
         problems += check_page(page, f"learner-profile-errors-{size}", shots)
         rpps = page.locator("#rpps")
         assert rpps.get_attribute("aria-invalid") == "true" and "rpps-error" in rpps.get_attribute("aria-describedby")
@@ -117,7 +119,8 @@ def test_every_instructor_page_is_accessible_at_both_sizes(browser, app, demo, s
         page.wait_for_url("**/instructor/")
         problems += check_page(page, f"instructor-home-{size}", shots)
         with app.app_context():
-            enrolment_id = db.session.scalars(select(Enrolment.id).where(Enrolment.pathway_id == demo["pathway"])).first()
+            enrolment_id = db.session.scalars(select(Enrolment.id)
+                                              .where(Enrolment.pathway_id == demo["pathway"])).first()
         for name, path in (
             ("instructor-pathway", f"/instructor/pathways/{demo['pathway']}"),
             ("instructor-step-workshop", f"/instructor/steps/{demo['workshop']}"),

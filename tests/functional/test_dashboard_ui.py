@@ -22,7 +22,6 @@ def test_follow_up_tiles_numbers_dropoff_and_search(app, person):
 
     page = instructor.get(f"/instructor/pathways/{pathway_id}/dashboard")
     html = page.text
-    elements = Elements(html)
     assert 'class="tiles"' in html and "apprenants inscrits" in html
     # French numbers: 2 of 3 completed the pre-test = 66,7 %; one learner stopped at the first step (33,3 %)
     assert "66,7 %" in html and "33,3 %" in html and "(66.7" not in html

@@ -247,7 +247,8 @@ def test_codes_are_shown_in_words(app, person):
     session_id = schedule(app, instructor, pathway_id)
     nurse = _learner_in(app, person, pathway_id)
     pre = _steps(app, pathway_id)["Pré-test"]
-    assert post(nurse, f"/learner/steps/{pre}/answers", {"q0": "0", "q1": "0"}, page=f"/learner/steps/{pre}").status_code == 303
+    answered = post(nurse, f"/learner/steps/{pre}/answers", {"q0": "0", "q1": "0"}, page=f"/learner/steps/{pre}")
+    assert answered.status_code == 303
     post(nurse, f"/learner/sessions/{session_id}/book", {}, page=f"/learner/pathways/{pathway_id}")
     with app.app_context():
         from models import Enrolment, HalfDay, LearnerProfile
