@@ -71,3 +71,37 @@ def notify_command(loop, now_text, batch, chunk, threads, interval, lease_second
             break
         if report is not None and not report.attempted:
             time.sleep(interval)
+
+
+@click.command("notify-settings")
+@click.argument("pathway_id", type=int)
+@click.option("--reminder-days", default=None, help="Days before a session when reminders go, e.g. 7,1 (default) "
+              "or 14,3,1; empty: no reminder for this pathway.")
+@with_appcontext
+def notify_settings_command(pathway_id, reminder_days):
+    """Show or set a pathway's reminder days."""
+    from models import NotificationSettings, Pathway
+
+    from .services.notifications.delivery import DEFAULT_REMINDER_DAYS
+
+    if db.session.get(Pathway, pathway_id) is None:
+        raise click.ClickException(f"no pathway {pathway_id}")
+    settings = db.session.get(NotificationSettings, pathway_id)
+    if reminder_days is not None:
+        try:
+            days = sorted({int(part) for part in reminder_days.split(",") if part.strip()}, reverse=True)
+        except ValueError as error:
+            raise click.BadParameter("whole numbers of days, comma-separated") from error
+        if any(day < 1 or day > 60 for day in days):
+            raise click.BadParameter("each day between 1 and 60")
+        if settings is None:
+            settings = NotificationSettings(pathway_id=pathway_id)
+            db.session.add(settings)
+        settings.reminder_days = days or [0]  # [0]: reminders off for the pathway
+        db.session.commit()
+    current = settings.reminder_days if settings else list(DEFAULT_REMINDER_DAYS)
+    shown = ", ".join(f"D-{day}" for day in current if day > 0) or "none"
+    click.echo(f"pathway {pathway_id}: reminders {shown}")
+
+
+notify_commands = (notify_command, notify_settings_command)

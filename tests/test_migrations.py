@@ -27,8 +27,9 @@ def test_product_and_demo_tables_are_apart():
     from lti_tool.demo_platform.models import DemoBase
 
     assert not [name for name in db.metadata.tables if name.startswith("demo_")]
-    assert sorted(DemoBase.metadata.tables) == ["demo_activity", "demo_completion", "demo_lineitem",
-                                                "demo_registration_token", "demo_score", "demo_tool_registration"]
+    assert sorted(DemoBase.metadata.tables) == ["demo_activity", "demo_completion", "demo_lineitem", "demo_mail",
+                                                "demo_moodle_message", "demo_registration_token", "demo_score",
+                                                "demo_tool_registration"]
 
 
 def test_production_upgrade_creates_no_demo_table_and_the_demo_setup_creates_them(tmp_path):
@@ -55,7 +56,7 @@ def test_production_upgrade_creates_no_demo_table_and_the_demo_setup_creates_the
     with demo.app_context():
         demo_tables = sorted(name for name in inspect(db.engine).get_table_names() if name.startswith("demo_"))
         db.engine.dispose()
-    assert len(demo_tables) == 6
+    assert len(demo_tables) == 8
 
 
 def test_downgrade_and_upgrade_again(app, tmp_path):

@@ -13,7 +13,8 @@ from models import db
 SERVER = "/demo/{site}/webservice/rest/server.php"
 FULL_FUNCTIONS = ["core_webservice_get_site_info", "core_course_get_contents",
                   "core_completion_get_activities_completion_status", "mod_scorm_get_scorms_by_courses",
-                  "mod_scorm_get_scorm_scoes", "mod_scorm_get_scorm_sco_tracks"]
+                  "mod_scorm_get_scorm_scoes", "mod_scorm_get_scorm_sco_tracks",
+                  "core_message_send_instant_messages"]
 INVALID_TOKEN = {"exception": "moodle_exception", "errorcode": "invalidtoken",
                  "message": "Invalid token - token not found"}
 ACCESS = {"exception": "webservice_access_exception", "errorcode": "accessexception",

@@ -110,3 +110,28 @@ def test_demo_mail_page_shows_what_was_sent(app, client, platform, smtp, make_pa
     page = client.get("/demo/mail").text
     assert "Notifications Moodle" in page and "à l'utilisateur 105" in page
     assert client.get("/demo/mail", headers={"Accept": "application/json"}).json["moodle"][0]["touserid"] == 105
+
+
+def test_demo_answers_core_message_send_instant_messages_as_moodle(app, client, platform):
+    from lti_tool.demo_platform.moodle_ws import ws_token
+
+    with app.app_context():
+        full, basic = ws_token("moodle-a", "full"), ws_token("moodle-a", "basic")
+
+    def call(token, **params):
+        data = {"wstoken": token, "wsfunction": "core_message_send_instant_messages", "moodlewsrestformat": "json",
+                **params}
+        return client.post("/demo/moodle-a/webservice/rest/server.php", data=data).get_json()
+
+    answer = call(full, **{"messages[0][touserid]": "104", "messages[0][text]": "Bonjour",
+                           "messages[0][textformat]": "2", "messages[0][clientmsgid]": "notification-7",
+                           "messages[1][touserid]": "3", "messages[1][text]": "Moi"})
+    assert answer[0]["msgid"] > 0 and answer[0]["clientmsgid"] == "notification-7"
+    assert (answer[0]["useridfrom"], answer[0]["text"]) == (3, "Bonjour")
+    assert answer[0]["candeletemessagesforallusers"] is False
+    assert answer[1]["msgid"] == -1 and "vous-même" in answer[1]["errormessage"]  # the call succeeds, the item not
+    assert call(full, **{"messages[0][text]": "sans destinataire"})["errorcode"] == "invalidparameter"
+    assert call(basic, **{"messages[0][touserid]": "104", "messages[0][text]": "x"})["errorcode"] == "accessexception"
+    with app.app_context():
+        [stored] = db.session.scalars(select(DemoMoodleMessage)).all()
+        assert (stored.touserid, stored.textformat, stored.clientmsgid) == (104, 2, "notification-7")

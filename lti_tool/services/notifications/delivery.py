@@ -88,8 +88,8 @@ def schedule_reminders(now: datetime) -> int:
             statement = insert(Notification).from_select(
                 ["user_id", "pathway_id", "session_id", "subject", "kind", "version", "channel", "payload", "state",
                  "attempts", "next_attempt_at", "recipient", "title", "result", "created_at"], wanted
-            ).on_conflict_do_nothing()
-            created += db.session.execute(statement).rowcount or 0
+            ).on_conflict_do_nothing().returning(Notification.id)  # rowcount is -1 here on psycopg
+            created += len(db.session.execute(statement).all())
     db.session.commit()
     return created
 
