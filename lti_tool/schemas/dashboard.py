@@ -22,6 +22,8 @@ class StepRowSchema(BaseSchema):
     enrolled = fields.Integer()
     done = fields.Integer()
     rate = fields.Float()
+    lost = fields.Integer()  # learners who completed the step before and not this one
+    lost_rate = fields.Float()
 
 
 class SessionRowSchema(BaseSchema):

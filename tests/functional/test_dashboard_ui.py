@@ -37,3 +37,13 @@ def test_follow_up_tiles_numbers_dropoff_and_search(app, person):
     assert "Apprenants (1)" in found
     none = instructor.get(f"/instructor/pathways/{pathway_id}/dashboard?q=%25_zz").text
     assert "Aucun apprenant ne correspond." in none or "Aucun" in none
+
+
+def test_the_json_dashboard_carries_the_dropoff(app, person):
+    instructor = person("201")
+    pathway_id = build_pathway(instructor)
+    nurse = person("101")
+    fill_profile(nurse, "infirmier")
+    nurse.get(f"/learner/pathways/{pathway_id}")
+    steps = instructor.get(f"/api/pathways/{pathway_id}/dashboard").get_json()["steps"]
+    assert [(row["lost"], row["lost_rate"]) for row in steps][:2] == [(1, 100.0), (0, 0.0)]
