@@ -166,18 +166,21 @@ def test_the_tool_private_key_is_encrypted_at_rest_and_clear_keys_still_sign(app
         assert keys.private_key_object(legacy) is not None  # written by an earlier release: still read
 
 
+ENCRYPTING, BEFORE_ENCRYPTING = "5e1f0c2a9d7b", "e4c1a9d27b63"
+
+
 def test_the_migration_encrypts_existing_keys_and_its_downgrade_restores_them(tmp_path):
     from flask_migrate import downgrade, upgrade
 
     other = create_app({"TESTING": True, "SECRET_KEY": "migration-secret", "INSTANCE_PATH": str(tmp_path),
                         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'keys.sqlite'}"})
-    with other.app_context():
-        upgrade()
+    with other.app_context():  # by revision: later migrations must not change which one is undone
+        upgrade(revision=ENCRYPTING)
         key = keys.ensure_active_key()
         db.session.commit()
-        downgrade(revision="-1")
+        downgrade(revision=BEFORE_ENCRYPTING)
         assert db.session.scalar(select(ToolKey.private_pem)).startswith("-----BEGIN")
-        upgrade()
+        upgrade(revision=ENCRYPTING)
         stored = db.session.scalar(select(ToolKey.private_pem))
         assert stored.startswith(keys.ENCRYPTED_PREFIX)
         assert keys.private_pem(db.session.get(ToolKey, key.id)).startswith("-----BEGIN")
