@@ -19,14 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._stack import FLASK, free_port  # noqa: E402
+from bench._stack import FLASK, free_port, throwaway_database  # noqa: E402
 
 SESSION_SIZE = 20
 
@@ -117,55 +116,46 @@ def main(argv=None) -> int:
     from sqlalchemy import create_engine, text
 
     instance = Path(tempfile.mkdtemp(prefix="bench-notify-"))
-    schema = admin = None
-    if args.database_url:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        raw = args.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-        admin = create_engine(raw)
-        with admin.begin() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        url = f"{raw}{'&' if '?' in raw else '?'}options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{instance}/bench.sqlite"
-    port, record = free_port(), instance / "received.tsv"
-    env = dict(os.environ, DATABASE_URL=url, LTI_TOOL_INSTANCE_PATH=str(instance), SECRET_KEY="bench-notify",
-               PUBLIC_BASE_URL="https://parcours.bench.example", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port),
-               MAIL_DEFAULT_SENDER="parcours@bench.example")
     processes = []
     try:
-        subprocess.run(FLASK + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-        os.environ.update(env)
-        started = time.monotonic()
-        seed(args.learners)
-        print(f"seeded {args.learners} learners in {time.monotonic() - started:.1f} s", flush=True)
-        processes.append(subprocess.Popen([sys.executable, __file__, "--sink", str(port), str(record)], cwd=ROOT))
-        time.sleep(1.5)
-        started = time.monotonic()
-        workers = [subprocess.Popen(FLASK + ["lti", "notify", "--threads", str(args.threads), "--batch", "100000"],
-                                    cwd=ROOT, env=env) for _ in range(args.workers)]
-        processes.extend(workers)
-        for worker in workers:
-            worker.wait(timeout=args.timeout)
-        elapsed = time.monotonic() - started
-        time.sleep(0.5)
-        lines = [line.split("\t") for line in record.read_text().splitlines()] if record.exists() else []
-        ids = [line[0] for line in lines]
-        recipients = {line[1] for line in lines}
-        expected = {f"p{n}@bench.example" for n in range(args.learners)}
-        engine = create_engine(url)
-        with engine.connect() as connection:
-            states = dict(connection.execute(text("SELECT state, count(*) FROM notification GROUP BY state")).all())
-        engine.dispose()
-        print(f"backend: {'postgresql' if schema else 'sqlite'}")
-        print(f"workers: {args.workers}")
-        print(f"threads_per_worker: {args.threads}")
-        print(f"messages: {len(ids)}")
-        print(f"seconds: {elapsed:.2f}")
-        print(f"messages_per_s: {len(ids) / elapsed:.0f}")
-        print(f"rows_sent: {states.get('sent', 0)}")
-        print(f"lost: {len(expected - recipients)}")
-        print(f"duplicated: {len(ids) - len(set(ids))}")
-        print(f"load_average: {os.getloadavg()[0]:.1f}")
+        with throwaway_database("notify", args.database_url, instance) as url:
+            port, record = free_port(), instance / "received.tsv"
+            env = dict(os.environ, DATABASE_URL=url, LTI_TOOL_INSTANCE_PATH=str(instance), SECRET_KEY="bench-notify",
+                       PUBLIC_BASE_URL="https://parcours.bench.example", MAIL_SERVER="127.0.0.1",
+                       MAIL_PORT=str(port), MAIL_DEFAULT_SENDER="parcours@bench.example")
+            subprocess.run(FLASK + ["db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
+            os.environ.update(env)
+            started = time.monotonic()
+            seed(args.learners)
+            print(f"seeded {args.learners} learners in {time.monotonic() - started:.1f} s", flush=True)
+            processes.append(subprocess.Popen([sys.executable, __file__, "--sink", str(port), str(record)], cwd=ROOT))
+            time.sleep(1.5)
+            started = time.monotonic()
+            workers = [subprocess.Popen(FLASK + ["lti", "notify", "--threads", str(args.threads), "--batch", "100000"],
+                                        cwd=ROOT, env=env) for _ in range(args.workers)]
+            processes.extend(workers)
+            for worker in workers:
+                worker.wait(timeout=args.timeout)
+            elapsed = time.monotonic() - started
+            time.sleep(0.5)
+            lines = [line.split("\t") for line in record.read_text().splitlines()] if record.exists() else []
+            ids = [line[0] for line in lines]
+            recipients = {line[1] for line in lines}
+            expected = {f"p{n}@bench.example" for n in range(args.learners)}
+            engine = create_engine(url)
+            with engine.connect() as connection:
+                states = dict(connection.execute(text("SELECT state, count(*) FROM notification GROUP BY state")).all())
+            engine.dispose()
+            print(f"backend: {'postgresql' if args.database_url else 'sqlite'}")
+            print(f"workers: {args.workers}")
+            print(f"threads_per_worker: {args.threads}")
+            print(f"messages: {len(ids)}")
+            print(f"seconds: {elapsed:.2f}")
+            print(f"messages_per_s: {len(ids) / elapsed:.0f}")
+            print(f"rows_sent: {states.get('sent', 0)}")
+            print(f"lost: {len(expected - recipients)}")
+            print(f"duplicated: {len(ids) - len(set(ids))}")
+            print(f"load_average: {os.getloadavg()[0]:.1f}")
     finally:
         for process in processes:
             process.terminate()
@@ -174,9 +164,6 @@ def main(argv=None) -> int:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-        if schema:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         shutil.rmtree(instance, ignore_errors=True)
     return 0
 
