@@ -56,9 +56,11 @@ def notify_command(loop, now_text, batch, chunk, threads, interval, lease_second
             if not loop or report.attempted:
                 states = " ".join(f"{state}={count}" for state, count in sorted(report.states.items()))
                 click.echo(f"scheduled {report.scheduled} attempted {report.attempted} {states}".strip())
-        except (SQLAlchemyError, OSError) as error:
+        except Exception as error:  # database, network, or a fault of ours: the loop goes on, with backoff
             if not loop:
                 raise
+            if not isinstance(error, (SQLAlchemyError, OSError)):
+                log.exception("notify worker: unexpected error")
             failures += 1
             report = None
             pause = min(interval * 2 ** min(failures, 5), 60)

@@ -128,7 +128,11 @@ class Sender:
             if self.connection is None:
                 self.connection = db.engine.connect()
             for job in jobs:
-                outcome = self._send(job)
+                try:
+                    outcome = self._send(job)
+                except Exception as error:  # never lose the row for a fault of ours: it is retried, and says why
+                    log.exception("notification %s could not be sent", job.row_id)
+                    outcome = channels.Outcome(Notification.PENDING, f"error: {type(error).__name__}: {error}"[:500])
                 values = outcome_values(outcome.state, outcome.result, attempts=job.attempts + 1, now=now,
                                         recipient=job.recipient, title=job.rendered.title)
                 if not record(self.connection, job.row_id, token, values):
