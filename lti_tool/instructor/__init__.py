@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("instructor", __name__, url_prefix="/instructor")
 
-from . import lifecycle, views  # noqa: E402,F401
+from . import attendance, dashboard, dpc, integrations, lifecycle, pathways, sessions  # noqa: E402,F401

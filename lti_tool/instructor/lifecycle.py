@@ -105,7 +105,7 @@ def _session(session_id: int) -> WorkshopSession:
 
 
 def _session_form(session, *, values, errors, action, title, status=200):
-    from .views import _formats
+    from .sessions import session_formats as _formats
 
     return render_template("instructor/session_form.html", launch=current_launch(), session=session,
                            session_values=values, session_errors=errors, action=action, heading=title,
@@ -113,7 +113,7 @@ def _session_form(session, *, values, errors, action, title, status=200):
 
 
 def _load_session_form():
-    from .views import _session_form_data
+    from .sessions import session_form_data as _session_form_data
 
     return SessionSchema().load(_session_form_data())
 

@@ -236,3 +236,12 @@ def qr_svg(url: str) -> str:
     import segno
 
     return segno.make(url, error="m").svg_inline(scale=5, dark="#1b1f24", light="#ffffff")
+
+
+def confirmed_people(session_id: int) -> list:
+    """Who the roster and the sheet list: the confirmed registrations of the session, by family name."""
+    return db.session.execute(
+        select(User.id, User.name, Booking.profession).join(Booking, Booking.user_id == User.id)
+        .where(Booking.session_id == session_id, Booking.status == Booking.CONFIRMED)
+        .order_by(User.family_name, User.name)).all()
+

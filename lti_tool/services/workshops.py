@@ -320,3 +320,12 @@ def sessions_booked_by(user_id: int) -> list[WorkshopSession]:
     return list(db.session.scalars(select(WorkshopSession).join(Booking, Booking.session_id == WorkshopSession.id)
                                    .where(Booking.user_id == user_id, Booking.status == Booking.CONFIRMED)
                                    .order_by(WorkshopSession.starts_at)))
+
+
+def registrations(session_id: int) -> list:
+    """Everyone registered to the session (any status), for the session page: by status, then arrival."""
+    return db.session.execute(
+        select(User.name, User.email, Booking.profession, Booking.status, Booking.created_at)
+        .join(User, User.id == Booking.user_id).where(Booking.session_id == session_id)
+        .order_by(Booking.status, Booking.created_at)).all()
+
