@@ -79,16 +79,24 @@ def notify_command(loop, now_text, batch, chunk, threads, interval, lease_second
 @click.argument("pathway_id", type=int)
 @click.option("--reminder-days", default=None, help="Days before a session when reminders go, e.g. 7,1 (default) "
               "or 14,3,1; empty: no reminder for this pathway.")
+@click.option("--nudge-days", type=click.IntRange(0, 365), default=None,
+              help="Days without progress before a learner is nudged (default 14; 0: never).")
 @with_appcontext
-def notify_settings_command(pathway_id, reminder_days):
-    """Show or set a pathway's reminder days."""
+def notify_settings_command(pathway_id, reminder_days, nudge_days):
+    """Show or set a pathway's reminder days and nudge delay."""
     from models import NotificationSettings, Pathway
 
     from .services.notifications.delivery import DEFAULT_REMINDER_DAYS
+    from .services.notifications.nudges import DEFAULT_NUDGE_DAYS
 
     if db.session.get(Pathway, pathway_id) is None:
         raise click.ClickException(f"no pathway {pathway_id}")
     settings = db.session.get(NotificationSettings, pathway_id)
+    if (reminder_days is not None or nudge_days is not None) and settings is None:
+        settings = NotificationSettings(pathway_id=pathway_id, reminder_days=list(DEFAULT_REMINDER_DAYS))
+        db.session.add(settings)
+    if nudge_days is not None:
+        settings.nudge_days = nudge_days
     if reminder_days is not None:
         try:
             days = sorted({int(part) for part in reminder_days.split(",") if part.strip()}, reverse=True)
@@ -96,14 +104,13 @@ def notify_settings_command(pathway_id, reminder_days):
             raise click.BadParameter("whole numbers of days, comma-separated") from error
         if any(day < 1 or day > 60 for day in days):
             raise click.BadParameter("each day between 1 and 60")
-        if settings is None:
-            settings = NotificationSettings(pathway_id=pathway_id)
-            db.session.add(settings)
         settings.reminder_days = days or [0]  # [0]: reminders off for the pathway
-        db.session.commit()
+    db.session.commit()
     current = settings.reminder_days if settings else list(DEFAULT_REMINDER_DAYS)
     shown = ", ".join(f"D-{day}" for day in current if day > 0) or "none"
-    click.echo(f"pathway {pathway_id}: reminders {shown}")
+    nudge = DEFAULT_NUDGE_DAYS if settings is None or settings.nudge_days is None else settings.nudge_days
+    click.echo(f"pathway {pathway_id}: reminders {shown}; nudge after {nudge} days without progress"
+               if nudge else f"pathway {pathway_id}: reminders {shown}; no nudge")
 
 
 notify_commands = (notify_command, notify_settings_command)

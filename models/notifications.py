@@ -66,12 +66,14 @@ class NotificationPreference(Base):
 
 
 class NotificationSettings(Base):
-    """Per pathway: the days before a session when reminders go (D-7 and D-1 when there is no row)."""
+    """Per pathway: the days before a session when reminders go (D-7 and D-1 when there is no row), and the days
+    without progress after which a learner is nudged (None: 14; 0: never)."""
 
     __tablename__ = "notification_settings"
 
     pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id", ondelete="CASCADE"), primary_key=True)
     reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [7, 1])
+    nudge_days: Mapped[int | None]
 
 
 class SessionRevision(Base):

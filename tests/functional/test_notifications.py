@@ -140,7 +140,7 @@ def test_reminders_at_d7_and_d1_on_a_simulated_date_and_the_opt_out(app, smtp, r
     reminders = [m for m in smtp.messages if subject(m).startswith("Rappel")]
     assert sorted(m["To"] for m in reminders) == ["busy@example.org", "keen@example.org"]
     assert "Votre séance commence dans 7 jours." in text_of(reminders[0])
-    assert "Vous pouvez désactiver les rappels depuis la page de votre parcours." in text_of(reminders[0])
+    assert "Vous pouvez désactiver les rappels et relances depuis la page de votre parcours." in text_of(reminders[0])
     assert runner.invoke(args=["lti", "notify", "--now", d7]).output.startswith("scheduled 0 attempted 0")
     db.session.add(NotificationPreference(user_id=busy_id, pathway_id=pathway_id, reminders=False))
     db.session.commit()
@@ -284,3 +284,34 @@ def test_the_loop_survives_database_and_network_errors(app, smtp, runner, monkey
     assert [m["To"] for m in smtp.messages] == ["loop@example.org"]
     assert runner.invoke(args=["lti", "notify"]).exit_code == 0  # and a single pass after it: nothing more
     assert len(smtp.messages) == 1
+
+
+def test_nudges_after_days_without_progress_once_per_spell(app, smtp, make_pathway, make_user):
+    from lti_tool.services import pathways
+    from models import NotificationSettings, StepCompletion
+
+    pathway = make_pathway()
+    idle, busy, done_with_it = (make_user(email=f"{name}@example.org") for name in ("idle", "busy", "quiet"))
+    enrolments = {user.email: pathways.enrol(pathway, user) for user in (idle, busy, done_with_it)}
+    started = enrolments["idle@example.org"].created_at
+    db.session.add(NotificationPreference(user_id=done_with_it.id, pathway_id=pathway.id, reminders=False))
+    db.session.add(StepCompletion(enrolment_id=enrolments["busy@example.org"].id, step_id=pathway.steps[0].id,
+                                  source="learner", completed_at=started + timedelta(days=10)))
+    db.session.commit()
+    deliver(app, now=started + timedelta(days=13))
+    assert smtp.messages == []
+    deliver(app, now=started + timedelta(days=15))
+    [nudge] = smtp.messages
+    assert nudge["To"] == "idle@example.org" and subject(nudge) == "Votre parcours vous attend : Iatrogénie"
+    assert "Cela fait 14 jours depuis votre dernière étape dans le parcours « Iatrogénie »." in text_of(nudge)
+    assert "Vous pouvez désactiver les rappels et relances" in text_of(nudge)
+    deliver(app, now=started + timedelta(days=20))
+    assert [m["To"] for m in smtp.messages] == ["idle@example.org"]  # one nudge per spell
+    deliver(app, now=started + timedelta(days=25))
+    assert [m["To"] for m in smtp.messages][1:] == ["busy@example.org"]  # 14 days after their last step
+    db.session.add(StepCompletion(enrolment_id=enrolments["idle@example.org"].id, step_id=pathway.steps[0].id,
+                                  source="learner", completed_at=started + timedelta(days=26)))
+    db.session.add(NotificationSettings(pathway_id=pathway.id, reminder_days=[7, 1], nudge_days=5))
+    db.session.commit()
+    deliver(app, now=started + timedelta(days=32))  # moved, then stopped again: the next spell, after 5 days
+    assert [m["To"] for m in smtp.messages][2:] == ["idle@example.org"]

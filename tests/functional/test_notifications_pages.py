@@ -69,12 +69,13 @@ def test_convocation_and_dpc_validation_by_mail_and_in_moodle(app, person, platf
 def test_the_learner_turns_reminders_off_and_on(app, person, platform):
     instructor, learner, pathway_id = attended_learner(app, person, platform)
     page = learner.get(f"/learner/pathways/{pathway_id}").text
-    assert "Les rappels avant vos séances sont activés." in page and "Désactiver les rappels" in page
+    assert "Les rappels avant vos séances, et les relances quand vous n'avez pas avancé depuis un moment, sont " \
+        "activés." in page.replace("&#39;", "'") and "Désactiver rappels et relances" in page
     response = learner.post(f"/learner/pathways/{pathway_id}/reminders",
                             data={"csrf_token": _any_csrf(page), "reminders": "0"})
     assert response.status_code == 303
     page = learner.get(response.headers["Location"]).text
-    assert "Les rappels sont désactivés." in page and "Activer les rappels" in page
+    assert "Les rappels sont désactivés." in page and "Activer rappels et relances" in page
     with app.app_context():
         [choice] = db.session.scalars(select(NotificationPreference)).all()
         assert (choice.pathway_id, choice.reminders) == (pathway_id, False)

@@ -84,9 +84,12 @@ def test_notify_settings_command(make_pathway, runner):
     db.session.commit()
     pathway_id = pathway.id
     assert runner.invoke(args=["lti", "notify-settings", str(pathway_id)]).output.strip() == \
-        f"pathway {pathway_id}: reminders D-7, D-1"
+        f"pathway {pathway_id}: reminders D-7, D-1; nudge after 14 days without progress"
     result = runner.invoke(args=["lti", "notify-settings", str(pathway_id), "--reminder-days", "3,14"])
-    assert result.output.strip() == f"pathway {pathway_id}: reminders D-14, D-3"
+    assert result.output.strip() == f"pathway {pathway_id}: reminders D-14, D-3; nudge after 14 days without progress"
+    result = runner.invoke(args=["lti", "notify-settings", str(pathway_id), "--nudge-days", "0"])
+    assert result.output.strip() == f"pathway {pathway_id}: reminders D-14, D-3; no nudge"
+    assert runner.invoke(args=["lti", "notify-settings", str(pathway_id), "--nudge-days", "-1"]).exit_code == 2
     assert runner.invoke(args=["lti", "notify-settings", str(pathway_id), "--reminder-days", "x"]).exit_code == 2
     assert runner.invoke(args=["lti", "notify-settings", str(pathway_id), "--reminder-days", "0"]).exit_code == 2
     assert "reminders none" in runner.invoke(args=["lti", "notify-settings", str(pathway_id),

@@ -21,7 +21,7 @@ from .calendar import CANCEL, REQUEST, invitation
 
 ICS_METHODS = {"convocation": REQUEST, "promoted": REQUEST, "session_updated": REQUEST,
                "booking_cancelled": CANCEL, "session_cancelled": CANCEL}
-OPTIONAL_KINDS = ("reminder",)  # what a learner may turn off (prefix of the kind)
+OPTIONAL_KINDS = ("reminder", "nudge")  # what a learner may turn off (prefix of the kind)
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Rendered:
 KINDS = {"convocation": _l("Convocation"), "waitlisted": _l("Waiting list"), "promoted": _l("Seat confirmed"),
          "booking_cancelled": _l("Registration cancelled"), "seat_freed": _l("A seat is free"),
          "session_updated": _l("Session changed"), "session_cancelled": _l("Session cancelled"),
-         "dpc_validated": _l("DPC validated")}
+         "dpc_validated": _l("DPC validated"), "nudge": _l("Nudge")}
 
 
 def kind_label(kind: str) -> str:
@@ -89,6 +89,7 @@ def _title(kind: str, what: str, when: str) -> str:
         "session_updated": gettext("Session changed: %(title)s, %(date)s", title=what, date=when),
         "session_cancelled": gettext("Session cancelled: %(title)s, %(date)s", title=what, date=when),
         "dpc_validated": gettext("DPC validated: %(title)s", title=what),
+        "nudge": gettext("Your pathway is waiting for you: %(title)s", title=what),
     }
     return titles[kind]
 
