@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from flask import request
 
-from models import Enrolment, Role, db
+from models import Enrolment, Role
 
 from ..auth import current_launch
-from ..errors import NotFound
-from ..services import moodle
+from ..services import moodle, pathways
 
 INSTRUCTOR = Role.INSTRUCTOR
 
@@ -18,10 +17,7 @@ def launch_course():
 
 
 def enrolment_in(pathway, enrolment_id: int) -> Enrolment:
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.pathway_id != pathway.id:
-        raise NotFound()
-    return enrolment
+    return pathways.get_enrolment(enrolment_id, pathway)
 
 
 def moodle_context(course) -> dict:

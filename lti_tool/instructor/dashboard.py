@@ -4,14 +4,12 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from models import Enrolment, db
-
 from ..auth import current_launch, role_required
 from ..errors import NotFound
 from ..services import completion, csv_export, dashboard, pathways, professions, questionnaires, session_lifecycle
 from ..services.roster import never_opened
 from . import bp
-from .common import INSTRUCTOR, launch_course
+from .common import INSTRUCTOR, enrolment_in, launch_course
 
 
 @bp.get("/pathways/<int:pathway_id>/dashboard")
@@ -58,9 +56,7 @@ def export_csv(pathway_id: int, table: str):
 @role_required(INSTRUCTOR)
 def learner(pathway_id: int, enrolment_id: int):
     pathway = pathways.get_pathway(pathway_id, launch_course().id)
-    enrolment = db.session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.pathway_id != pathway.id:
-        raise NotFound()
+    enrolment = enrolment_in(pathway, enrolment_id)
     if request.method == "POST":
         step = pathways.get_step(request.form.get("step_id", type=int) or 0, launch_course().id)
         reason = (request.form.get("reason") or "").strip()

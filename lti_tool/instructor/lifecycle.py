@@ -8,10 +8,10 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from models import Role, WorkshopSession, db
+from models import Role, WorkshopSession
 
 from ..auth import current_launch, role_required
-from ..errors import NotFound, Refused
+from ..errors import Refused
 from ..forms import form_data, session_errors
 from ..schemas.pathway import SessionSchema
 from ..services import attendance, pathway_lifecycle, pathways, professions, session_lifecycle, workshops
@@ -98,10 +98,7 @@ def delete_pathway(pathway_id: int):
 
 
 def _session(session_id: int) -> WorkshopSession:
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or session.step.pathway.course_id != current_launch().course.id:
-        raise NotFound()
-    return session
+    return workshops.get_session(session_id, current_launch().course.id)
 
 
 def _session_form(session, *, values, errors, action, title, status=200):

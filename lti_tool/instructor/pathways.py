@@ -6,15 +6,24 @@ import json
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, select
 
-from models import CourseMembership, Enrolment, StepKind, db
+from models import StepKind
 
 from ..auth import current_launch, role_required
 from ..errors import InvalidInput
 from ..forms import first_errors, form_data
 from ..schemas.pathway import PathwaySchema, SharedPathwaySchema, StepSchema, format_questions, parse_questions
-from ..services import moodle, pathway_lifecycle, pathways, professions, profile_import, sharing, submissions, workshops
+from ..services import (
+    dashboard,
+    moodle,
+    pathway_lifecycle,
+    pathways,
+    professions,
+    profile_import,
+    sharing,
+    submissions,
+    workshops,
+)
 from . import bp
 from .common import INSTRUCTOR, launch_course, moodle_context
 from .sessions import render_step
@@ -29,12 +38,9 @@ def home():
 def _home_page(import_errors=None):
     """The course dashboard; after a refused pathway file, with the reason under the file field."""
     launch = current_launch()
-    counts = dict(db.session.execute(
-        select(CourseMembership.role, func.count()).where(CourseMembership.course_id == launch.course.id)
-        .group_by(CourseMembership.role)).all())
+    counts = dashboard.members_by_role(launch.course.id)
     found = pathways.list_pathways(launch.course.id)
-    enrolled = dict(db.session.execute(select(Enrolment.pathway_id, func.count()).where(
-        Enrolment.pathway_id.in_([p.id for p in found])).group_by(Enrolment.pathway_id)).all()) if found else {}
+    enrolled = dashboard.enrolled_by_pathway([p.id for p in found])
     return render_template("instructor/home.html", launch=launch, counts=counts, pathways=found, enrolled=enrolled,
                            values={}, errors={}, form_token=submissions.new_token(),
                            import_errors=import_errors or {}), (422 if import_errors else 200)

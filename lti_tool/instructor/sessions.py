@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from models import StepKind, WorkshopSession, db
+from models import StepKind, WorkshopSession
 
 from ..auth import current_launch, role_required
 from ..errors import NotFound
@@ -64,10 +64,7 @@ def add_session(step_id: int):
 
 
 def get_session(session_id: int) -> WorkshopSession:
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or session.step.pathway.course_id != launch_course().id:
-        raise NotFound()
-    return session
+    return workshops.get_session(session_id, launch_course().id)
 
 
 @bp.get("/sessions/<int:session_id>")

@@ -167,11 +167,7 @@ def answer(step_id: int):
 
 
 def _session(session_id: int) -> WorkshopSession:
-    launch = current_launch()
-    session = db.session.get(WorkshopSession, session_id)
-    if session is None or session.step.pathway.course_id != launch.course.id:
-        raise NotFound()
-    return session
+    return workshops.get_session(session_id, current_launch().course.id)
 
 
 @bp.post("/sessions/<int:session_id>/book")

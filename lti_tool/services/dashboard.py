@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import case, func, select
 
-from models import (AttendanceMark, AttendanceStatus, Booking, Enrolment, HalfDay, Step, StepCompletion, User,
+from models import (AttendanceMark, CourseMembership, AttendanceStatus, Booking, Enrolment, HalfDay, Step, StepCompletion, User,
                     WorkshopSession, db)
 
 from . import professions
@@ -142,3 +142,19 @@ def learners(pathway_id: int, *, profession: str | None = None, state: str | Non
     return [{"enrolment_id": e, "user_id": u, "name": n, "email": m, "profession": p,
              "profession_label": professions.label(p), "state": s, "progress": pr, "score": sc}
             for e, u, n, m, p, s, pr, sc in rows], total
+
+
+def members_by_role(course_id: int) -> dict[str, int]:
+    """The course's members as launches and the roster recorded them, counted by role."""
+    return dict(db.session.execute(select(CourseMembership.role, func.count())
+                                   .where(CourseMembership.course_id == course_id)
+                                   .group_by(CourseMembership.role)).all())
+
+
+def enrolled_by_pathway(pathway_ids: list[int]) -> dict[int, int]:
+    if not pathway_ids:
+        return {}
+    return dict(db.session.execute(select(Enrolment.pathway_id, func.count())
+                                   .where(Enrolment.pathway_id.in_(pathway_ids))
+                                   .group_by(Enrolment.pathway_id)).all())
+

@@ -25,10 +25,19 @@ def get_pathway(pathway_id: int, course_id: int) -> Pathway:
 
 
 def get_step(step_id: int, course_id: int) -> Step:
-    step = db.session.get(Step, step_id)
-    if step is None or step.pathway.course_id != course_id:
+    step = db.session.scalars(select(Step).join(Pathway, Pathway.id == Step.pathway_id)
+                              .where(Step.id == step_id, Pathway.course_id == course_id)).first()
+    if step is None:
         raise NotFound(detail=f"step {step_id} not in course {course_id}")
     return step
+
+
+def get_enrolment(enrolment_id: int, pathway: Pathway) -> Enrolment:
+    """A learner's enrolment, only in the pathway given (itself looked up within the caller's course)."""
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.pathway_id != pathway.id:
+        raise NotFound(detail=f"enrolment {enrolment_id} not in pathway {pathway.id}")
+    return enrolment
 
 
 def organisation_for(platform_id: int, name: str, territory: str = "") -> Organisation | None:

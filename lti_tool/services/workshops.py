@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from models import (Booking, BookingNotice, Enrolment, HalfDay, LearnerProfile, Step, StepCompletion, User,
-                    WorkshopSession, db, utcnow)
+from models import (Booking, BookingNotice, Enrolment, HalfDay, LearnerProfile, Pathway, Step, StepCompletion,
+                    User, WorkshopSession, db, utcnow)
 
-from ..domain_errors import Refused
+from ..domain_errors import NotFound, Refused
 from . import completion, notifications, professions
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -328,4 +328,15 @@ def registrations(session_id: int) -> list:
         select(User.name, User.email, Booking.profession, Booking.status, Booking.created_at)
         .join(User, User.id == Booking.user_id).where(Booking.session_id == session_id)
         .order_by(Booking.status, Booking.created_at)).all()
+
+
+def get_session(session_id: int, course_id: int) -> WorkshopSession:
+    """A session, only within the caller's course (tenant isolation): one joined query."""
+    session = db.session.scalars(
+        select(WorkshopSession).join(Step, Step.id == WorkshopSession.step_id)
+        .join(Pathway, Pathway.id == Step.pathway_id)
+        .where(WorkshopSession.id == session_id, Pathway.course_id == course_id)).first()
+    if session is None:
+        raise NotFound(detail=f"session {session_id} not in course {course_id}")
+    return session
 
