@@ -315,3 +315,32 @@ def test_nudges_after_days_without_progress_once_per_spell(app, smtp, make_pathw
     db.session.commit()
     deliver(app, now=started + timedelta(days=32))  # moved, then stopped again: the next spell, after 5 days
     assert [m["To"] for m in smtp.messages][2:] == ["idle@example.org"]
+
+
+def test_instructors_daily_digest(app, smtp, tenant, make_pathway, make_user, make_session):
+    from datetime import datetime, time
+
+    from models import CourseMembership, utcnow
+
+    session = make_session(workshop(make_pathway), capacity=1)
+    for name in ("a", "b"):
+        workshops.book(session, make_user(email=f"{name}@example.org"))  # one confirmed, one waitlisted
+    teacher = make_user(profession=None, email="formatrice@example.org", locale="fr")
+    db.session.add(CourseMembership(user_id=teacher.id, course_id=tenant["course"].id, role="instructor"))
+    db.session.commit()
+    now = utcnow() + timedelta(hours=1)
+    if now.astimezone(PARIS).hour < 7:  # digests go from 7:00 in Paris
+        now = datetime.combine(now.astimezone(PARIS).date(), time(8), tzinfo=PARIS)
+    early = datetime.combine(now.astimezone(PARIS).date(), time(6), tzinfo=PARIS)
+    deliver(app, now=early)
+    assert smtp.to("formatrice@example.org") == []
+    deliver(app, now=now)
+    [digest] = smtp.to("formatrice@example.org")
+    assert subject(digest) == "Récapitulatif du jour : Iatrogénie"
+    text = text_of(digest)
+    assert "Ce qui a changé ces dernières 24 heures et ce qui vous attend dans « Iatrogénie » :" in text
+    assert ("Iatrogénie : 2 nouvelle(s) inscription(s), 1 en liste d'attente, 0 feuille(s) d'émargement à "
+            "certifier.") in text
+    assert "Ouvrir le cours dans Moodle : http" in text
+    deliver(app, now=now + timedelta(hours=2))
+    assert len(smtp.to("formatrice@example.org")) == 1  # one a day

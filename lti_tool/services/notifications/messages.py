@@ -35,7 +35,7 @@ class Rendered:
 KINDS = {"convocation": _l("Convocation"), "waitlisted": _l("Waiting list"), "promoted": _l("Seat confirmed"),
          "booking_cancelled": _l("Registration cancelled"), "seat_freed": _l("A seat is free"),
          "session_updated": _l("Session changed"), "session_cancelled": _l("Session cancelled"),
-         "dpc_validated": _l("DPC validated"), "nudge": _l("Nudge")}
+         "dpc_validated": _l("DPC validated"), "nudge": _l("Nudge"), "digest": _l("Daily summary")}
 
 
 def kind_label(kind: str) -> str:
@@ -90,6 +90,7 @@ def _title(kind: str, what: str, when: str) -> str:
         "session_cancelled": gettext("Session cancelled: %(title)s, %(date)s", title=what, date=when),
         "dpc_validated": gettext("DPC validated: %(title)s", title=what),
         "nudge": gettext("Your pathway is waiting for you: %(title)s", title=what),
+        "digest": gettext("Daily summary: %(title)s", title=what),
     }
     return titles[kind]
 
@@ -172,6 +173,9 @@ def _render(row: Notification, user: User, memo: dict) -> Rendered:
             days = int(row.kind.split("_", 1)[1])
             context["reminder"] = ngettext("Your session starts tomorrow.", "Your session starts in %(num)d days.",
                                            days)
+    if row.kind == "digest":
+        what, link = context["payload"].get("course", ""), context["payload"].get("link", "")
+        context["link"] = link
     if row.kind == "dpc_validated":
         context["certificate_url"] = external_url("notify_links.certificate",
                                                   token=certificate_token(int(row.subject.split(":")[1])))
