@@ -231,21 +231,28 @@ def lease_seconds(timeout: float) -> float:
 
 
 def deliver_once(app, *, batch: int = 200, threads: int = 8) -> int:
-    """Claim due rows a chunk at a time (one row per thread) and send them; returns how many were attempted."""
+    """Claim due rows a chunk at a time (one row per thread) and send them; the next chunk is claimed while the
+    threads send this one. Returns how many were attempted. (Were a chunk to wait past its lease, another worker
+    may take it: the outcome of a row whose claim was lost is dropped, and Moodle's 409 absorbs a resend.)"""
     from concurrent.futures import ThreadPoolExecutor
 
     timeout = app.config["LTI_HTTP_TIMEOUT_SECONDS"]
     cache = app.extensions["lti_cache"]
     threads = max(1, threads)
     attempted, registrations = 0, {}
+
+    def claim() -> list[GradeOutbox]:
+        return claim_due(min(threads, batch - attempted), lease_seconds=lease_seconds(timeout)) \
+            if attempted < batch else []
+
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        while attempted < batch:
-            rows = claim_due(min(threads, batch - attempted), lease_seconds=lease_seconds(timeout))
-            if not rows:
-                break
-            outcomes = list(pool.map(lambda item: _attempt(app, cache, timeout, *item), _work(rows, registrations)))
-            record(outcomes, {row.id: row for row in rows})
+        rows = claim()
+        while rows:
+            sending = [pool.submit(_attempt, app, cache, timeout, *item) for item in _work(rows, registrations)]
             attempted += len(rows)
+            upcoming = claim()
+            record([future.result() for future in sending], {row.id: row for row in rows})
+            rows = upcoming
     return attempted
 
 
@@ -253,9 +260,7 @@ def _work(rows: list[GradeOutbox], registrations: dict) -> list[tuple]:
     """Each row with the registration that sends it (read once per pass, its key loaded here, not in threads)."""
     for platform_id in {row.platform_id for row in rows} - set(registrations):
         registration = registration_for(platform_id)
-        if registration is not None:
-            registration._key()
-        registrations[platform_id] = registration
+        registrations[platform_id] = registration.detach() if registration is not None else None
     return [(Snapshot.of(row), registrations[row.platform_id]) for row in rows]
 
 

@@ -29,6 +29,16 @@ class PlatformRegistration(Registration):
             self._signing_key = chosen
         return self._signing_key
 
+    def detach(self) -> "PlatformRegistration":
+        """Load what signing needs and detach the rows it came from, so that sending threads never touch the
+        database session (a commit in the worker's own thread expires the rows it holds)."""
+        key = self._key()
+        keys.private_key_object(key)
+        for row in (key, self.platform):
+            if isinstance(row, (ToolKey, Platform)) and row in db.session:
+                db.session.expunge(row)
+        return self
+
     def get_tool_private_key(self):
         return keys.private_key_object(self._key())  # a loaded key: PyJWT would re-parse a PEM every time
 
