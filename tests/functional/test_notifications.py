@@ -344,3 +344,26 @@ def test_instructors_daily_digest(app, smtp, tenant, make_pathway, make_user, ma
     assert "Ouvrir le cours dans Moodle : http" in text
     deliver(app, now=now + timedelta(hours=2))
     assert len(smtp.to("formatrice@example.org")) == 1  # one a day
+
+
+def test_an_online_module_left_before_a_workshop(app, smtp, make_pathway, make_user, make_session):
+    from lti_tool.services import pathways
+    from models import StepCompletion
+
+    pathway = make_pathway()  # "Module 1", then the workshop
+    session = make_session(pathway.steps[1], starts_in=timedelta(days=6))
+    late, ready = make_user(email="late@example.org"), make_user(email="ready@example.org")
+    for learner in (late, ready):
+        pathways.enrol(pathway, learner)
+        workshops.book(session, learner)
+    db.session.add(StepCompletion(enrolment_id=pathways.enrol(pathway, ready).id, step_id=pathway.steps[0].id,
+                                  source="learner"))
+    db.session.commit()
+    deliver(app, now=session.starts_at - timedelta(days=4))
+    assert [m for m in smtp.messages if subject(m).startswith("Avant votre séance")] == []  # not yet
+    deliver(app, now=session.starts_at - timedelta(days=2))
+    [nudge] = [m for m in smtp.messages if subject(m).startswith("Avant votre séance")]
+    assert nudge["To"] == "late@example.org"
+    assert "Avant d'y aller, terminez votre ou vos module(s) en ligne : Module 1." in text_of(nudge)
+    deliver(app, now=session.starts_at - timedelta(days=1, hours=12))
+    assert len([m for m in smtp.messages if subject(m).startswith("Avant votre séance")]) == 1  # once

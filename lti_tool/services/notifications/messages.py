@@ -35,7 +35,8 @@ class Rendered:
 KINDS = {"convocation": _l("Convocation"), "waitlisted": _l("Waiting list"), "promoted": _l("Seat confirmed"),
          "booking_cancelled": _l("Registration cancelled"), "seat_freed": _l("A seat is free"),
          "session_updated": _l("Session changed"), "session_cancelled": _l("Session cancelled"),
-         "dpc_validated": _l("DPC validated"), "nudge": _l("Nudge"), "digest": _l("Daily summary")}
+         "dpc_validated": _l("DPC validated"), "nudge": _l("Nudge"), "digest": _l("Daily summary"),
+         "nudge_module": _l("Online module before a session")}
 
 
 def kind_label(kind: str) -> str:
@@ -91,6 +92,7 @@ def _title(kind: str, what: str, when: str) -> str:
         "dpc_validated": gettext("DPC validated: %(title)s", title=what),
         "nudge": gettext("Your pathway is waiting for you: %(title)s", title=what),
         "digest": gettext("Daily summary: %(title)s", title=what),
+        "nudge_module": gettext("Before your session: %(title)s, %(date)s", title=what, date=when),
     }
     return titles[kind]
 
