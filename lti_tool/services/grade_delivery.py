@@ -57,9 +57,13 @@ def claim_due(batch: int, now: datetime | None = None, lease_seconds: float = 0)
     candidates = select(GradeOutbox.id).where(due).order_by(GradeOutbox.next_attempt_at, GradeOutbox.id).limit(batch)
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    # The outer condition is re-checked on a concurrently updated row, so a row is never claimed twice.
-    db.session.execute(update(GradeOutbox).where(GradeOutbox.id.in_(candidates.scalar_subquery()), due)
-                       .values(claim=token, locked_until=now + lease).execution_options(synchronize_session=False))
+    # The ids first, then the update: inside `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
+    # PostgreSQL does not hold to the LIMIT (one worker claimed every pending row). The rows stay locked until the
+    # commit; the update re-checks `due`, so a row is never claimed twice (on SQLite, the write lock orders them).
+    ids = list(db.session.scalars(candidates))
+    if ids:
+        db.session.execute(update(GradeOutbox).where(GradeOutbox.id.in_(ids), due)
+                           .values(claim=token, locked_until=now + lease).execution_options(synchronize_session=False))
     db.session.commit()
     return list(db.session.scalars(select(GradeOutbox).where(GradeOutbox.claim == token).order_by(GradeOutbox.id)))
 

@@ -76,3 +76,19 @@ def test_racing_validate_and_withdraw_leave_moodle_with_the_last_decision_shown(
         last = rows[-1]
         assert last.state == "pending" and last.payload["scoreGiven"] == (1 if shown == "granted" else 0)
         assert len({row.timestamp for row in rows}) == len(rows)  # every decision strictly after the previous
+
+
+def test_a_worker_claims_no_more_rows_than_asked(app, person, platform):
+    """On PostgreSQL `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)` claimed every pending row:
+    one worker took the whole outbox, and the other resent what it could not finish within the lease."""
+    complete_module_pathway(app, person, platform)
+    with app.app_context():
+        template = db.session.scalars(select(GradeOutbox).where(GradeOutbox.state == "pending")).one()
+        now = utcnow()
+        db.session.execute(GradeOutbox.__table__.insert(), [
+            {"platform_id": template.platform_id, "course_id": template.course_id, "kind": "score",
+             "lineitem_url": template.lineitem_url, "user_sub": f"u{n}", "payload": template.payload,
+             "timestamp": now, "state": "pending", "attempts": 0, "next_attempt_at": now, "last_error": "",
+             "created_at": now} for n in range(40)])
+        db.session.commit()
+        assert [len(grade_delivery.claim_due(8)) for _ in range(6)] == [8, 8, 8, 8, 8, 1]
