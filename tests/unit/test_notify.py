@@ -95,3 +95,15 @@ def test_notify_settings_command(make_pathway, runner):
     assert "reminders none" in runner.invoke(args=["lti", "notify-settings", str(pathway_id),
                                                    "--reminder-days", ""]).output
     assert runner.invoke(args=["lti", "notify", "--now", "hier"]).exit_code == 2
+
+
+def test_a_claim_takes_no_more_rows_than_asked(make_pathway, make_user, make_session):
+    session = make_session(make_pathway(steps=[{"kind": StepKind.WORKSHOP, "title": "A"}]).steps[0], capacity=30)
+    for n in range(12):
+        workshops.book(session, make_user(email=f"c{n}@example.org"))
+    db.session.commit()
+    first_token, first = outbox.claim_due(5)
+    second_token, second = outbox.claim_due(5)
+    assert len(first) == 5 and len(second) == 5 and not {r.id for r in first} & {r.id for r in second}
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.claim.is_not(None))) == 10

@@ -70,9 +70,13 @@ def claim_due(batch: int, now: datetime | None = None, lease: timedelta = LEASE)
                   .limit(batch))
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    db.session.execute(update(Notification).where(Notification.id.in_(candidates.scalar_subquery()), due)
-                       .values(claim=token, locked_until=real_now + lease)
-                       .execution_options(synchronize_session=False))
+    # The ids first, then the update: inside `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`
+    # PostgreSQL does not hold to the LIMIT (one worker would lease every due row, then outlive its lease).
+    ids = list(db.session.scalars(candidates))
+    if ids:
+        db.session.execute(update(Notification).where(Notification.id.in_(ids), due)
+                           .values(claim=token, locked_until=real_now + lease)
+                           .execution_options(synchronize_session=False))
     db.session.commit()
     rows = list(db.session.scalars(select(Notification).where(Notification.claim == token)
                                    .order_by(Notification.id)))
