@@ -81,8 +81,10 @@ def notify_command(loop, now_text, batch, chunk, threads, interval, lease_second
               "or 14,3,1; empty: no reminder for this pathway.")
 @click.option("--nudge-days", type=click.IntRange(0, 365), default=None,
               help="Days without progress before a learner is nudged (default 14; 0: never).")
+@click.option("--cold-survey-days", type=click.IntRange(0, 365), default=None,
+              help="Days after a session for the later satisfaction survey (default 60; 0: none).")
 @with_appcontext
-def notify_settings_command(pathway_id, reminder_days, nudge_days):
+def notify_settings_command(pathway_id, reminder_days, nudge_days, cold_survey_days):
     """Show or set a pathway's reminder days and nudge delay."""
     from models import NotificationSettings, Pathway
 
@@ -92,11 +94,13 @@ def notify_settings_command(pathway_id, reminder_days, nudge_days):
     if db.session.get(Pathway, pathway_id) is None:
         raise click.ClickException(f"no pathway {pathway_id}")
     settings = db.session.get(NotificationSettings, pathway_id)
-    if (reminder_days is not None or nudge_days is not None) and settings is None:
+    if (reminder_days is not None or nudge_days is not None or cold_survey_days is not None) and settings is None:
         settings = NotificationSettings(pathway_id=pathway_id, reminder_days=list(DEFAULT_REMINDER_DAYS))
         db.session.add(settings)
     if nudge_days is not None:
         settings.nudge_days = nudge_days
+    if cold_survey_days is not None:
+        settings.cold_survey_days = cold_survey_days
     if reminder_days is not None:
         try:
             days = sorted({int(part) for part in reminder_days.split(",") if part.strip()}, reverse=True)

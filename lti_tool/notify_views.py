@@ -79,7 +79,12 @@ def init_notifications(app: Flask, *, from_environment: bool) -> None:
                     app.config[key] = value.lower() in ("1", "true", "yes", "on")
                 else:
                     app.config[key] = int(value) if key == "MAIL_PORT" else value
+    from .services import professions
+    from .survey_views import bp as surveys_bp
+
     Mail().init_app(app)
     app.register_blueprint(bp)
+    app.register_blueprint(surveys_bp)
     app.jinja_env.globals.update(notification_history=outbox.history, reminders_on=reminders_on,
-                                 mail_status=mail_status, message_kind_label=kind_label)
+                                 mail_status=mail_status, message_kind_label=kind_label,
+                                 profession_label=professions.label)

@@ -7,6 +7,7 @@ from .grades import GradeOutbox, PathwayRescore
 from .launch import CacheEntry, LaunchState
 from .moodle import MoodleActivity, MoodleConnection, MoodleCourseSync, MoodleLearnerSync
 from .notifications import Notification, NotificationPreference, NotificationSettings, SessionRevision
+from .surveys import SurveyResponse
 from .pathways import (ActivityInterval, Enrolment, LearnerProfile, Organisation, Pathway, QuestionnaireAttempt,
                        Step, StepCompletion, StepKind)
 from .people import Course, CourseMembership, ResourceLink, Role, User
@@ -19,7 +20,7 @@ __all__ = [
     "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
     "AdminToken", "CheckinAttempt", "FormSubmission", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "PathwayRescore", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
     "MoodleActivity", "MoodleConnection", "MoodleCourseSync", "MoodleLearnerSync",
-    "Notification", "NotificationPreference", "NotificationSettings", "SessionRevision",
+    "Notification", "NotificationPreference", "NotificationSettings", "SessionRevision", "SurveyResponse",
     "Platform", "ResourceLink", "Role", "ToolKey", "User", "db", "utcnow",
 ]
 

@@ -74,6 +74,7 @@ class NotificationSettings(Base):
     pathway_id: Mapped[int] = mapped_column(ForeignKey("pathway.id", ondelete="CASCADE"), primary_key=True)
     reminder_days: Mapped[list[int]] = mapped_column(JSON, default=lambda: [7, 1])
     nudge_days: Mapped[int | None]
+    cold_survey_days: Mapped[int | None]  # days after a session for the "à froid" survey (None: 60; 0: none)
 
 
 class SessionRevision(Base):

@@ -33,6 +33,7 @@ from . import channels, messages
 from .digest import schedule_digests
 from .nudges import schedule_module_nudges, schedule_nudges
 from .outbox import LEASE, claim_due, moodle_platform_ids, outcome_values, record
+from .surveys import schedule_surveys
 
 log = logging.getLogger("lti_tool.notifications")
 DEFAULT_REMINDER_DAYS = (7, 1)
@@ -202,7 +203,8 @@ def deliver_once(app, *, now: datetime | None = None, batch: int = 5000, threads
     While the threads send one chunk, the next is claimed and rendered."""
     explicit_now, now = now is not None, now or utcnow()
     report = PassReport(scheduled=schedule_reminders(now) + schedule_nudges(now, force=explicit_now)
-                        + schedule_module_nudges(now, force=explicit_now) + schedule_digests(now, force=explicit_now))
+                        + schedule_module_nudges(now, force=explicit_now) + schedule_digests(now, force=explicit_now)
+                        + schedule_surveys(now, force=explicit_now))
     mail_on = channels.mail_enabled(app.config)
     senders = [Sender(app) for _ in range(max(1, threads))]
     clients: dict = {}

@@ -17,6 +17,7 @@ from ...signing import secret_keys
 from ...urls import external_url
 from .. import professions
 from ..csv_export import SESSION_FORMATS
+from ..surveys import token as survey_token
 from .calendar import CANCEL, REQUEST, invitation
 
 ICS_METHODS = {"convocation": REQUEST, "promoted": REQUEST, "session_updated": REQUEST,
@@ -36,7 +37,8 @@ KINDS = {"convocation": _l("Convocation"), "waitlisted": _l("Waiting list"), "pr
          "booking_cancelled": _l("Registration cancelled"), "seat_freed": _l("A seat is free"),
          "session_updated": _l("Session changed"), "session_cancelled": _l("Session cancelled"),
          "dpc_validated": _l("DPC validated"), "nudge": _l("Nudge"), "digest": _l("Daily summary"),
-         "nudge_module": _l("Online module before a session")}
+         "nudge_module": _l("Online module before a session"), "survey_hot": _l("Satisfaction survey"),
+         "survey_cold": _l("Satisfaction survey, some weeks later")}
 
 
 def kind_label(kind: str) -> str:
@@ -93,6 +95,8 @@ def _title(kind: str, what: str, when: str) -> str:
         "nudge": gettext("Your pathway is waiting for you: %(title)s", title=what),
         "digest": gettext("Daily summary: %(title)s", title=what),
         "nudge_module": gettext("Before your session: %(title)s, %(date)s", title=what, date=when),
+        "survey_hot": gettext("Your opinion on the session: %(title)s", title=what),
+        "survey_cold": gettext("A few weeks later, your opinion on: %(title)s", title=what),
     }
     return titles[kind]
 
@@ -178,6 +182,9 @@ def _render(row: Notification, user: User, memo: dict) -> Rendered:
     if row.kind == "digest":
         what, link = context["payload"].get("course", ""), context["payload"].get("link", "")
         context["link"] = link
+    if row.kind.startswith("survey_"):
+        context["survey_url"] = external_url("surveys.answer", token=survey_token(row.session_id, user.id,
+                                                                                   row.kind.split("_", 1)[1]))
     if row.kind == "dpc_validated":
         context["certificate_url"] = external_url("notify_links.certificate",
                                                   token=certificate_token(int(row.subject.split(":")[1])))
