@@ -3,6 +3,7 @@ results for instructors (per session and per profession, comments, CSV)."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask_babel import force_locale
 
 from models import Role, User, WorkshopSession, db
 
@@ -10,6 +11,7 @@ from .auth import current_launch, role_required
 from .domain_errors import InvalidInput
 from .errors import NotFound
 from .services import pathways, surveys
+from .services.notifications.messages import locale_of
 
 bp = Blueprint("surveys", __name__)
 
@@ -29,8 +31,10 @@ def answer(token: str):
             existing = surveys.save(session, user, kind, request.form)
         except InvalidInput as error:
             errors, values, status = error.errors, request.form, 422
-    return render_template("surveys/answer.html", session=session, user=user, kind=kind, kinds=surveys.KINDS,
-                           questions=surveys.QUESTIONS, answered=existing, errors=errors, values=values), status
+    with force_locale(locale_of(user)):  # the person's launch language, as the message was: not the browser's
+        page = render_template("surveys/answer.html", session=session, user=user, kind=kind, kinds=surveys.KINDS,
+                               questions=surveys.QUESTIONS, answered=existing, errors=errors, values=values)
+    return page, status
 
 
 @bp.get("/instructor/pathways/<int:pathway_id>/surveys")
