@@ -92,3 +92,20 @@ def test_a_worker_claims_no_more_rows_than_asked(app, person, platform):
              "created_at": now} for n in range(40)])
         db.session.commit()
         assert [len(grade_delivery.claim_due(8)) for _ in range(6)] == [8, 8, 8, 8, 8, 1]
+
+
+def test_a_double_click_on_the_first_validation_gives_one_decision_and_no_500(app, person, platform):
+    instructor, _, pathway_id = attended_learner(app, person, platform)
+    assert save_programme(instructor, pathway_id).status_code == 303
+    with app.app_context():
+        enrolment_id = db.session.scalars(select(Enrolment.id).where(Enrolment.pathway_id == pathway_id)).one()
+    decide = f"/instructor/pathways/{pathway_id}/dpc/{enrolment_id}"
+    page = f"/instructor/pathways/{pathway_id}/dpc"
+    clients = [person("201") for _ in range(4)]
+    forms = [{"action": "validate", "csrf_token": _any_csrf(c.get(page).text)} for c in clients]
+    statuses = []
+    at_once(*[lambda c=c, f=f: statuses.append(c.post(decide, data=f).status_code) for c, f in zip(clients, forms)])
+    assert statuses == [303] * 4  # each click gets the page the first one got
+    with app.app_context():
+        assert db.session.scalars(select(DpcValidation.state).where(DpcValidation.enrolment_id == enrolment_id)
+                                  ).all() == ["granted"]
