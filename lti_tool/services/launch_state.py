@@ -23,7 +23,6 @@ from models import LaunchState, db, utcnow
 
 from ..domain_errors import LaunchRefused
 from ..signing import KeyCachingSigner
-from .driver_sql import DriverStatement
 
 TABLE = LaunchState.__table__
 SALT = "lti-launch-state"
@@ -96,12 +95,13 @@ def stored(state: str, nonce: str, platform_id: int) -> Redemption:
 
 
 @lru_cache(maxsize=None)
-def _spend_statement(dialect: str) -> DriverStatement:
+def _spend_statement(dialect: str):
     # Built once per dialect. No conflict target: a used state (primary key) or a used nonce (unique) is a replay.
     insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
     columns = ("state", "nonce", "platform_id", "created_at", "used_at", "expires_at")
-    return DriverStatement(insert_for(TABLE).values({name: bindparam(name, type_=TABLE.c[name].type)
-                                                     for name in columns}).on_conflict_do_nothing())
+    # preserve_rowcount: SQLAlchemy reports an INSERT's rowcount only when asked (PostgreSQL gives -1 otherwise).
+    return insert_for(TABLE).values({name: bindparam(name, type_=TABLE.c[name].type) for name in columns}) \
+        .on_conflict_do_nothing().execution_options(preserve_rowcount=True)
 
 
 def spend(connection, redemption: Redemption) -> None:
@@ -111,13 +111,11 @@ def spend(connection, redemption: Redemption) -> None:
         consume(redemption.state, redemption.nonce, redemption.platform_id, connection)
         return
     used = utcnow()
-    cursor = _spend_statement(connection.dialect.name).execute(connection, {
+    result = connection.execute(_spend_statement(connection.dialect.name), {
         "state": redemption.state, "nonce": redemption.nonce, "platform_id": redemption.platform_id,
         "created_at": redemption.issued_at, "used_at": used,
         "expires_at": redemption.issued_at + timedelta(seconds=redemption.lifetime_seconds)})
-    inserted = cursor.rowcount
-    cursor.close()
-    if inserted != 1:
+    if result.rowcount != 1:
         raise LaunchRefused("replayed_launch", "state or nonce already used")
     if random.random() < 0.01:  # a row is useless once its state has expired: purge them now and then
         connection.execute(PURGE, {"now": used})

@@ -1,9 +1,7 @@
 """What a validated launch records: the user, the course, the resource link and the user's role there."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
@@ -13,7 +11,6 @@ from models import Course, CourseMembership, Pathway, PathwayRescore, ResourceLi
 
 from ..domain_errors import LaunchRefused
 from . import launch_state
-from .driver_sql import DriverStatement
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -59,31 +56,59 @@ class LaunchRecord:
     pathway_id: int | None = None
 
 
-@lru_cache(maxsize=None)
-def _upsert_statement(table_name: str, dialect: str, index_elements: tuple[str, ...], columns: tuple[str, ...],
-                      update_keys: tuple[str, ...], keep_keys: tuple[str, ...] = ()) -> DriverStatement:
-    """Built once per table and dialect: building an ON CONFLICT statement costs more than running it.
-    `keep_keys` are updated only by a value: a launch without one keeps what was learned before."""
-    table = db.metadata.tables[table_name]
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values({name: bindparam(name, type_=table.c[name].type) for name in columns})
-    statement = statement.on_conflict_do_update(
-        index_elements=list(index_elements),
-        set_={key: func.coalesce(statement.excluded[key], table.c[key]) if key in keep_keys else statement.excluded[key]
-              for key in update_keys})
-    return DriverStatement(statement.returning(table.c.id) if "id" in table.c else statement)
+def _upsert_statements(model, index_elements: tuple[str, ...], columns: tuple[str, ...],
+                       update_keys: tuple[str, ...], keep_keys: tuple[str, ...] = ()) -> dict:
+    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id, one per dialect, built once at import (SQLAlchemy caches
+    their compiled form). `keep_keys` are updated only by a value: a launch without one keeps what was learned."""
+    table = model.__table__
+    statements = {}
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite)):
+        statement = dialect.insert(table).values({column: bindparam(column, type_=table.c[column].type)
+                                                  for column in columns})
+        statement = statement.on_conflict_do_update(index_elements=list(index_elements), set_={
+            key: func.coalesce(statement.excluded[key], table.c[key]) if key in keep_keys else statement.excluded[key]
+            for key in update_keys})
+        statements[name] = statement.returning(table.c.id) if "id" in table.c else statement
+    return statements
 
 
-def _upsert(connection, model, index_elements: tuple[str, ...], values: dict[str, Any],
-            update_keys: tuple[str, ...], keep_keys: tuple[str, ...] = ()) -> int:
-    """INSERT ... ON CONFLICT DO UPDATE ... RETURNING id: one statement, safe when two launches race."""
-    statement = _upsert_statement(model.__tablename__, connection.dialect.name, index_elements, tuple(values),
-                                  update_keys, keep_keys)
-    cursor = statement.execute(connection, values)
-    try:
-        return cursor.fetchone()[0] if "id" in model.__table__.c else 0
-    finally:
-        cursor.close()
+USER_UPSERT = _upsert_statements(
+    User, ("platform_id", "sub"),
+    ("platform_id", "sub", "name", "given_name", "family_name", "email", "person_sourcedid", "locale", "created_at",
+     "last_launch_at"),
+    ("name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"))
+COURSE_UPDATES = ("deployment_id", "label", "title", "memberships_url", "lineitems_url", "services_platform_id")
+COURSE_UPSERT = _upsert_statements(
+    Course, ("platform_id", "context_id"),
+    ("platform_id", "deployment_id", "context_id", "label", "title", "memberships_url", "lineitems_url",
+     "services_platform_id", "created_at"), COURSE_UPDATES)
+COURSE_STATE = select(Course.id, *(Course.__table__.c[key] for key in COURSE_UPDATES)).where(
+    Course.platform_id == bindparam("platform_id"), Course.context_id == bindparam("context_id"))
+LINK_UPSERT = _upsert_statements(
+    ResourceLink, ("course_id", "resource_link_id"),
+    ("course_id", "resource_link_id", "title", "custom", "lineitem_url", "platform_id", "lineitems_url", "pathway_id",
+     "grade_problem", "created_at"),
+    ("title", "custom", "lineitem_url", "platform_id", "lineitems_url", "pathway_id"), keep_keys=("lineitem_url",))
+MEMBERSHIP_UPSERT = _upsert_statements(
+    CourseMembership, ("user_id", "course_id"), ("user_id", "course_id", "role", "lti_roles", "updated_at"),
+    ("role", "lti_roles", "updated_at"))
+
+
+def _upsert(connection, statements: dict, values: dict[str, Any]) -> int:
+    """One statement, safe when two launches race; the row's id (0 for a table without one)."""
+    result = connection.execute(statements[connection.dialect.name], values)
+    return result.scalar_one() if result.returns_rows else 0
+
+
+def _record_course(connection, values: dict[str, Any]) -> int:
+    """Courses rarely change, yet every launch describes its course: read it (a read costs less than a write and
+    holds no lock), write it only when Moodle describes it differently — what the database holds, not what this
+    process remembers, so every worker agrees."""
+    before = connection.execute(COURSE_STATE, {"platform_id": values["platform_id"],
+                                               "context_id": values["context_id"]}).first()
+    if before is not None and tuple(before)[1:] == tuple(values[key] for key in COURSE_UPDATES):
+        return before.id
+    return _upsert(connection, COURSE_UPSERT, values)
 
 
 def _object(value) -> dict:
@@ -119,29 +144,6 @@ def _linked_pathway(connection, custom: dict, course_id: int) -> int | None:
     return pathway_id
 
 
-# Courses and resource links rarely change, yet every launch would rewrite them as they are. Each process
-# remembers for a few seconds the rows it has committed, and skips an upsert that would write the same values.
-# Removing a registration forgets them (platforms.forget_registrations).
-ROW_MEMO_SECONDS = 10
-_rows: dict[tuple, tuple[float, tuple, int]] = {}
-
-
-def _upsert_changed(connection, written: list, model, index_elements: tuple[str, ...], values: dict[str, Any],
-                    update_keys: tuple[str, ...]) -> int:
-    key = (model.__tablename__, *(values[name] for name in index_elements))
-    updates = tuple(values[name] for name in update_keys)
-    memo = _rows.get(key)
-    if memo and memo[0] > time.monotonic() and memo[1] == updates:
-        return memo[2]
-    row_id = _upsert(connection, model, index_elements, values, update_keys)
-    written.append((key, updates, row_id))
-    return row_id
-
-
-def forget_rows() -> None:
-    _rows.clear()
-
-
 LINK_STATE = select(ResourceLink.id, ResourceLink.pathway_id, ResourceLink.lineitem_url, ResourceLink.platform_id,
                     ResourceLink.lineitems_url, ResourceLink.title, ResourceLink.custom).where(
     ResourceLink.course_id == bindparam("course_id"), ResourceLink.resource_link_id == bindparam("rlid"))
@@ -168,9 +170,7 @@ def _record_link(connection, course_id: int, platform_id: int, resource_link: di
                                before.title, before.custom) == (pathway_id, lineitem_url, platform_id,
                                                                 values["lineitems_url"], values["title"], custom):
         return before.id
-    link_id = _upsert(connection, ResourceLink, ("course_id", "resource_link_id"), values,
-                      ("title", "custom", "lineitem_url", "platform_id", "lineitems_url", "pathway_id"),
-                      keep_keys=("lineitem_url",))
+    link_id = _upsert(connection, LINK_UPSERT, values)
     if pathway_id is not None and (before is None or before.pathway_id != pathway_id
                                    or (lineitem_url and not before.lineitem_url)):
         connection.execute(REQUEST_RESCORE[connection.dialect.name], {"pathway_id": pathway_id, "now": now})
@@ -196,33 +196,27 @@ def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str,
     custom = _object(claims.get(LTI + "custom"))
     lti_roles = [role[:300] for role in claims.get(LTI + "roles") or [] if isinstance(role, str)][:50]
     role = map_role(lti_roles)
-    written: list = []
     with db.engine.begin() as connection:
         launch_state.spend(connection, redemption)
-        user_id = _upsert(connection, User, ("platform_id", "sub"), {
+        user_id = _upsert(connection, USER_UPSERT, {
             "platform_id": site_id, "sub": _text(claims["sub"], 255),
             "name": _text(claims.get("name"), 300), "given_name": _text(claims.get("given_name"), 200),
             "family_name": _text(claims.get("family_name"), 200), "email": _text(claims.get("email"), 320),
             "person_sourcedid": _text(lis.get("person_sourcedid"), 255),
             "locale": locale, "created_at": now, "last_launch_at": now,
-        }, ("name", "given_name", "family_name", "email", "person_sourcedid", "locale", "last_launch_at"))
-        course_id = _upsert_changed(connection, written, Course, ("platform_id", "context_id"), {
+        })
+        course_id = _record_course(connection, {
             "platform_id": site_id, "deployment_id": deployment_pk, "context_id": _text(context["id"], 255),
             "label": _text(context.get("label"), 255), "title": _text(context.get("title"), 500),
             "memberships_url": _url(nrps.get("context_memberships_url")),
             "lineitems_url": _url(ags.get("lineitems")), "services_platform_id": platform_id, "created_at": now,
-        }, ("deployment_id", "label", "title", "memberships_url", "lineitems_url", "services_platform_id"))
+        })
         pathway_id = _linked_pathway(connection, custom, course_id)
         link_id = None
         if resource_link.get("id"):
             link_id = _record_link(connection, course_id, platform_id, resource_link, custom, ags, pathway_id, now)
-        _upsert(connection, CourseMembership, ("user_id", "course_id"), {
+        _upsert(connection, MEMBERSHIP_UPSERT, {
             "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
-        }, ("role", "lti_roles", "updated_at"))
-    if len(_rows) > 10_000:
-        _rows.clear()
-    expires = time.monotonic() + ROW_MEMO_SECONDS
-    for key, updates, row_id in written:  # only once committed: a rolled-back row must not be skipped later
-        _rows[key] = (expires, updates, row_id)
+        })
     return LaunchRecord(user_id=user_id, course_id=course_id, resource_link_id=link_id, role=role, locale=locale,
                         pathway_id=pathway_id)

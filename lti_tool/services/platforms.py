@@ -80,10 +80,7 @@ def lookup_registration(issuer: str, client_id: str | None,
 
 
 def forget_registrations() -> None:
-    from . import launches  # what launches under those registrations wrote goes with them
-
     _memo.clear()
-    launches.forget_rows()
 
 
 def _lookup(issuer: str, client_id: str | None, deployment_id: str | None) -> RegistrationRecord | None:
