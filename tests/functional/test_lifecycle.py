@@ -158,6 +158,8 @@ def test_a_new_pathway_is_a_draft_until_published_then_archived_and_deleted(app,
     assert confirm.status_code == 200 and "Archiver" in confirm.text
     assert post(instructor, f"/instructor/pathways/{pathway_id}/archive", {}).status_code == 303
     assert learner.get(f"/learner/pathways/{pathway_id}").status_code == 404
+    shown = instructor.get(pathway_url).text  # read-only: no form that would be refused
+    assert 'id="add-step"' not in shown and "/move" not in shown and 'id="pathway-title"' not in shown
     frozen = post(instructor, f"/instructor/pathways/{pathway_id}/steps", {"kind": "module", "title": "Encore"},
                   page=pathway_url)
     assert frozen.status_code == 409 and "archivé" in frozen.text
