@@ -89,3 +89,31 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(app, tm
         app.config.pop("MAIL_SERVER", None)
         app.config.pop("MAIL_PORT", None)
 
+
+
+def test_no_message_starts_once_the_lease_may_be_over(app, make_pathway, make_user, make_session):
+    from datetime import timedelta
+
+    step = make_pathway(steps=[{"kind": StepKind.WORKSHOP, "title": "Atelier"}]).steps[0]
+    session = make_session(step, capacity=20)
+    for n in range(10):
+        workshops.book(session, make_user(email=f"l{n}@example.org"))
+    db.session.commit()
+    inbox, port = SlowInbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        lease = timedelta(seconds=2)  # a message takes 0.3 s: about 3 fit in the 1 s left to start sending
+        report = delivery.deliver_once(app, threads=1, lease=lease)
+        assert 1 <= report.states["sent"] < 10 and report.states["left"] == 10 - report.states["sent"]
+        inbox.delay = 0
+        assert delivery.deliver_once(app, threads=1).states["sent"] == 0  # still leased: nobody sends them
+        time.sleep(2.1)
+        assert delivery.deliver_once(app, threads=1).states["sent"] == 10 - report.states["sent"]
+        ids = [m["Message-ID"] for m in inbox.messages]
+        assert len(ids) == 10 and len(set(ids)) == 10
+    finally:
+        controller.stop()
+        app.config.pop("MAIL_SERVER", None)
+        app.config.pop("MAIL_PORT", None)

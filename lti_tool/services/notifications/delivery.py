@@ -4,6 +4,7 @@ its own database connection to record each outcome as soon as the channel answer
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -123,7 +124,9 @@ class Sender:
         self.backend = channels.smtp_backend(app.config) if channels.mail_enabled(app.config) else None
         self.connection = None
 
-    def run(self, token: str, jobs: list[Job], now: datetime) -> Counter:
+    def run(self, token: str, jobs: list[Job], now: datetime, send_until: float = float("inf")) -> Counter:
+        """`send_until` (time.monotonic()): no message starts after it, so none is sent once the lease may have
+        run out (another worker could be sending it); the rows left are taken again when the lease ends."""
         states: Counter = Counter()
         if not jobs:
             return states
@@ -131,6 +134,9 @@ class Sender:
             if self.connection is None:
                 self.connection = db.engine.connect()
             for job in jobs:
+                if time.monotonic() >= send_until:
+                    states["left"] += 1
+                    continue
                 try:
                     outcome = self._send(job)
                 except Exception as error:  # never lose the row for a fault of ours: it is retried, and says why
@@ -141,6 +147,8 @@ class Sender:
                 if not record(self.connection, job.row_id, token, values):
                     log.warning("notification %s: lease lost before its outcome was recorded", job.row_id)
                 states[outcome.state] += 1
+        if states["left"]:
+            log.warning("notifications: lease nearly over, %s rows left for a later pass", states["left"])
         return states
 
     def _send(self, job: Job) -> channels.Outcome:
@@ -222,6 +230,9 @@ def deliver_once(app, *, now: datetime | None = None, batch: int = 5000, threads
                 closing(db.engine.connect()) as main_connection:
             while report.attempted < batch:
                 token, rows = claim_due(min(chunk, batch - report.attempted), now, lease)
+                # The last message must start early enough to be answered (and recorded) within the lease.
+                send_until = time.monotonic() + lease.total_seconds() - min(
+                    float(app.config.get("MAIL_TIMEOUT") or 30) + 5, lease.total_seconds() / 2)
                 if not rows:
                     break
                 user_ids = {row.user_id for row in rows}
@@ -247,7 +258,7 @@ def deliver_once(app, *, now: datetime | None = None, batch: int = 5000, threads
                 db.session.rollback()  # end the read transaction: the senders write
                 collect()  # the previous chunk is sent before this one starts: a sender runs one list at a time
                 buckets = [jobs[index::len(senders)] for index in range(len(senders))]
-                sending.extend(pool.submit(sender.run, token, bucket, now)
+                sending.extend(pool.submit(sender.run, token, bucket, now, send_until)
                                for sender, bucket in zip(senders, buckets, strict=True))
                 report.attempted += len(rows)
             collect()
