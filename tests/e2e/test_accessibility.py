@@ -151,9 +151,10 @@ def test_every_instructor_page_is_accessible_at_both_sizes(browser, app, demo, s
         # the step editor shows only the chosen kind's fields (script), the rest stays in the page
         page.goto(f"/instructor/pathways/{demo['pathway']}")
         page.select_option("#kind", "questionnaire")
-        assert page.locator("#questions_text").is_visible() and not page.locator("#content_url").is_visible()
+        builder = page.locator("#add-step .question-builder")  # the questions, built in the page
+        assert builder.is_visible() and not page.locator("#content_url").is_visible()
         page.select_option("#kind", "module")
-        assert page.locator("#content_url").is_visible() and not page.locator("#questions_text").is_visible()
+        assert page.locator("#content_url").is_visible() and not builder.is_visible()
     assert not problems, "\n".join(problems)
 
 
