@@ -160,6 +160,10 @@ def test_a_new_pathway_is_a_draft_until_published_then_archived_and_deleted(app,
     assert learner.get(f"/learner/pathways/{pathway_id}").status_code == 404
     shown = instructor.get(pathway_url).text  # read-only: no form that would be refused
     assert 'id="add-step"' not in shown and "/move" not in shown and 'id="pathway-title"' not in shown
+    with app.app_context():
+        step_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id)).first()
+    step_page = instructor.get(f"/instructor/steps/{step_id}").text
+    assert "archivé" in step_page and "/delete" not in step_page and 'name="title"' not in step_page
     frozen = post(instructor, f"/instructor/pathways/{pathway_id}/steps", {"kind": "module", "title": "Encore"},
                   page=pathway_url)
     assert frozen.status_code == 409 and "archivé" in frozen.text
