@@ -104,7 +104,8 @@ def test_a_double_click_on_the_first_validation_gives_one_decision_and_no_500(ap
     clients = [person("201") for _ in range(4)]
     forms = [{"action": "validate", "csrf_token": _any_csrf(c.get(page).text)} for c in clients]
     statuses = []
-    at_once(*[lambda c=c, f=f: statuses.append(c.post(decide, data=f).status_code) for c, f in zip(clients, forms)])
+    at_once(*[lambda c=c, f=f: statuses.append(c.post(decide, data=f).status_code)
+              for c, f in zip(clients, forms, strict=True)])
     assert statuses == [303] * 4  # each click gets the page the first one got
     with app.app_context():
         assert db.session.scalars(select(DpcValidation.state).where(DpcValidation.enrolment_id == enrolment_id)
