@@ -21,6 +21,7 @@ def test_follow_up_tiles_numbers_dropoff_and_search(app, person):
         assert post(client, f"{pre}/answers", {"q0": "0", "q1": "0"}, page=pre).status_code == 303
 
     page = instructor.get(f"/instructor/pathways/{pathway_id}/dashboard")
+    assert f'href="/instructor/pathways/{pathway_id}/surveys"' in page.text  # the satisfaction results, one click away
     html = page.text
     assert 'class="tiles"' in html and "apprenants inscrits" in html
     # French numbers: 2 of 3 completed the pre-test = 66,7 %; one learner stopped at the first step (33,3 %)
