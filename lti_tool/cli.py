@@ -198,7 +198,7 @@ def grades_status():
     Moodle, pathways waiting to be rescored. Exits with 1 when something needs a person."""
     from sqlalchemy import func, select
 
-    from models import Course, GradeOutbox, PathwayRescore, ResourceLink
+    from models import Course, GradeOutbox, PathwayRescore
 
     from .services import grades
 
@@ -212,8 +212,9 @@ def grades_status():
 
     context = current_app.test_request_context()  # the advice is translated text: French by default
     context.push()
-    course_ids = db.session.scalars(select(ResourceLink.course_id).where(ResourceLink.pathway_id.is_not(None))
-                                    .distinct().order_by(ResourceLink.course_id)).all()
+    from models import Pathway
+
+    course_ids = db.session.scalars(select(Pathway.course_id).distinct().order_by(Pathway.course_id)).all()
     for course_id in course_ids:
         course = db.session.get(Course, course_id)
         name = f"course {course.context_id} ({course.label or course.title})"
@@ -221,6 +222,9 @@ def grades_status():
             trouble = True
             click.echo(f"PROBLEM {name}, activity « {problem['link'].title or problem['link'].resource_link_id} » "
                        f"(pathway « {problem['pathway']} »): {problem['code']} — {problem['advice']}")
+        for pathway in grades.unplaced_pathways(course_id):
+            click.echo(f"NOTE {name}: pathway « {pathway.title} » is in no graded Moodle activity (its scores go "
+                       "nowhere until it is added to the course by deep linking)")
         missing = grades.missing_scores(course_id)
         if missing:
             trouble = True

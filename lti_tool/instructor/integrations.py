@@ -17,6 +17,7 @@ def grade_delivery():
     course = launch_course()
     return render_template("instructor/grades.html", launch=current_launch(), counts=grades.status_counts(course.id),
                            problems=grades.problems(course.id), placements=grades.placement_problems(course.id),
+                           unplaced=grades.unplaced_pathways(course.id),
                            missing=grades.missing_scores(course.id))
 
 

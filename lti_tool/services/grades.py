@@ -215,3 +215,14 @@ def missing_scores(course_id: int) -> int:
              .where(ResourceLink.id.in_(receiving), Enrolment.state != Enrolment.NOT_STARTED,
                     latest.c.user_sub.is_(None)))
     return db.session.scalar(query) or 0
+
+
+def unplaced_pathways(course_id: int) -> list[Pathway]:
+    """Published pathways with learners under way that no graded Moodle activity holds: their scores go nowhere
+    until the pathway is added to the course by deep linking."""
+    started = (select(Enrolment.pathway_id).where(Enrolment.state != Enrolment.NOT_STARTED).distinct())
+    candidates = db.session.scalars(select(Pathway).where(Pathway.course_id == course_id,
+                                                          Pathway.published.is_(True), Pathway.id.in_(started))
+                                    .order_by(Pathway.id)).all()
+    return [pathway for pathway in candidates if not placements(pathway.id)]
+

@@ -368,3 +368,16 @@ def test_the_first_minute_studied_starts_the_pathway_in_moodle_too(app, person, 
         state = db.session.scalars(select(Enrolment.state).where(Enrolment.pathway_id == pathway_id)).one()
         row = db.session.scalars(select(GradeOutbox)).one()
         assert state == "in_progress" and row.payload["activityProgress"] == "InProgress"
+
+
+def test_a_pathway_in_no_graded_activity_is_said_with_what_to_do(app, person, platform, runner):
+    pathway_id = one_module_pathway(person("201"), "Jamais placé")
+    learner = person("104")
+    fill_profile(learner, "infirmier")
+    with app.app_context():
+        step_id = db.session.scalars(select(Step.id).where(Step.pathway_id == pathway_id)).one()
+    assert post(learner, f"/learner/steps/{step_id}/done", {}, page=f"/learner/steps/{step_id}").status_code == 303
+    text = person("201").get("/instructor/grades").text.replace("&#39;", "'")
+    assert "« Jamais placé » n'est dans aucune activité notée de Moodle" in text and "Toutes les notes" not in text
+    status = runner.invoke(args=["lti", "grades", "status"])
+    assert "Jamais placé" in status.output and "deep linking" in status.output
