@@ -7,6 +7,7 @@ from .grades import GradeOutbox, PathwayRescore
 from .launch import CacheEntry, LaunchState
 from .moodle import MoodleActivity, MoodleConnection, MoodleCourseSync, MoodleLearnerSync
 from .notifications import Notification, NotificationPreference, NotificationSettings, SessionRevision
+from .signatures import AttendanceSignature
 from .surveys import SurveyResponse
 from .pathways import (ActivityInterval, Enrolment, LearnerProfile, Organisation, Pathway, QuestionnaireAttempt,
                        Step, StepCompletion, StepKind)
@@ -16,7 +17,7 @@ from .workshops import (AttendanceMark, AttendanceStatus, Booking, BookingNotice
 from .platform import Deployment, Platform, ToolKey
 
 __all__ = [
-    "ActivityInterval", "AttendanceMark", "AttendanceStatus", "Booking", "BookingNotice", "SheetReopening", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
+    "ActivityInterval", "AttendanceMark", "AttendanceSignature", "AttendanceStatus", "Booking", "BookingNotice", "SheetReopening", "Enrolment", "HalfDay", "LearnerProfile", "Organisation",
     "Pathway", "QuestionnaireAttempt", "SessionFormat", "Step", "StepCompletion", "StepKind", "WorkshopSession",
     "AdminToken", "CheckinAttempt", "FormSubmission", "DpcProgramme", "DpcType", "DpcValidation", "GradeOutbox", "PathwayRescore", "Base", "CacheEntry", "Course", "CourseMembership", "Deployment", "LaunchState",
     "MoodleActivity", "MoodleConnection", "MoodleCourseSync", "MoodleLearnerSync",

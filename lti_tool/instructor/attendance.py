@@ -1,14 +1,14 @@
 """Half-days of a session: the roster (marks, rotating check-in code), certification, the printable sheet."""
 from __future__ import annotations
 
-from flask import Response, current_app, redirect, render_template, request, url_for
+from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
 
 from models import utcnow
 
 from .. import documents
 from ..auth import current_launch, role_required
-from ..errors import NotFound, Refused
-from ..services import attendance, professions
+from ..errors import NotFound, Refused, wants_json
+from ..services import attendance, professions, signatures
 from . import bp
 from .common import INSTRUCTOR, launch_course
 
@@ -70,9 +70,38 @@ def sheet(half_day_id: int):
     half_day = _half_day(half_day_id)
     people, marks = _roster(half_day)
     if request.args.get("format") == "pdf":
-        pdf = documents.sheet_pdf(half_day, people, marks, label=professions.label)
+        pdf = documents.sheet_pdf(half_day, people, marks, label=professions.label,
+                                  signatures=signatures.for_sheet(half_day.id))
         return Response(pdf, mimetype="application/pdf", headers={
             "Content-Disposition":
                 f'attachment; filename="emargement-{half_day.day.isoformat()}-{half_day.period}.pdf"'})
+    return _render_sheet(half_day, people, marks)
+
+
+def _render_sheet(half_day, people, marks, refusal=None, slot=None):
     return render_template("instructor/sheet.html", launch=current_launch(), half_day=half_day, people=people,
-                           marks=marks, history=attendance.history(half_day.id), label=professions.label)
+                           marks=marks, history=attendance.history(half_day.id), label=professions.label,
+                           signed=signatures.for_sheet(half_day.id), image=signatures.data_url,
+                           facilitators=signatures.facilitator_names(half_day, current_launch().user),
+                           half_day_is_over=half_day.ends_at <= utcnow(), refusal=refusal,
+                           slot=slot), (refusal.status if refusal else 200)
+
+
+@bp.post("/halfdays/<int:half_day_id>/signatures")
+@role_required(INSTRUCTOR)
+def sign(half_day_id: int):
+    """A facilitator signs their box of the sheet; "sign and certify" certifies it in the same transaction."""
+    half_day = _half_day(half_day_id)
+    slot = request.form.get("slot", type=int)
+    try:
+        signatures.sign_as_facilitator(half_day, current_launch().user, slot, request.form.get("signature", ""),
+                                       device=request.user_agent.string,
+                                       certify=request.form.get("action") == "certify")
+    except Refused as refused:  # the sheet again with the reason (nothing stored), never a dead end
+        current_app.logger.warning("facilitator signature refused: half-day %s: %s (%s)", half_day.id,
+                                   refused.code, refused.detail)
+        if wants_json():
+            return jsonify(error=refused.code, message=str(refused.message)), refused.status
+        people, marks = _roster(half_day)
+        return _render_sheet(half_day, people, marks, refusal=refused, slot=slot)
+    return redirect(url_for("instructor.sheet", half_day_id=half_day.id, _anchor="facilitators"), code=303)

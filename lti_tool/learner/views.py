@@ -12,7 +12,7 @@ from ..errors import NotFound, Refused, wants_json
 from ..forms import first_errors, form_data
 from ..schemas.profile import ProfileSchema
 from ..services import (attendance, completion, dpc, moodle, pathways, professions, profiles, questionnaires,
-                        workshops)
+                        signatures, workshops)
 from ..signing import secret_keys
 from . import bp
 
@@ -227,7 +227,7 @@ def checkin():
             raise NotFound()
         try:
             marked = attendance.self_checkin(half_day, launch.user, source.get("code", ""),
-                                             current_app.config["SECRET_KEY"])
+                                             current_app.config["SECRET_KEY"], device=request.user_agent.string)
         except Refused as error:  # said on the check-in page, the code kept and a way on: never a dead end
             current_app.logger.warning("check-in refused: user %s, half-day %s: %s (%s)", launch.user.id,
                                        half_day.id, error.code, error.detail)
@@ -237,6 +237,32 @@ def checkin():
             refusal = error
     return render_template("learner/checkin.html", launch=launch, half_day=half_day, marked=marked,
                            refusal=refusal, code=source.get("code", "")), (refusal.status if refusal else 200)
+
+
+@bp.route("/halfdays/<int:half_day_id>/signature", methods=["GET", "POST"])
+@role_required(Role.LEARNER)
+def signature(half_day_id: int):
+    """The learner draws their signature for a half-day they checked in to (the check-in already signs it)."""
+    launch = current_launch()
+    half_day = attendance.get_half_day(half_day_id, launch.course.id)
+    refusal = None
+    if request.method == "POST":
+        try:
+            signatures.sign_as_learner(half_day, launch.user, request.form.get("signature", ""),
+                                       device=request.user_agent.string)
+        except Refused as error:  # the page again with the reason, the pad empty: nothing was stored
+            current_app.logger.warning("signature refused: user %s, half-day %s: %s (%s)", launch.user.id,
+                                       half_day.id, error.code, error.detail)
+            if wants_json():
+                return jsonify(error=error.code, message=str(error.message)), error.status
+            refusal = error
+        else:
+            flash(_("Your signature is recorded. Thank you!"), "success")
+            return redirect(url_for("learner.signature", half_day_id=half_day.id), code=303)
+    mine = signatures.for_sheet(half_day.id)
+    return render_template("learner/signature.html", launch=launch, half_day=half_day, refusal=refusal,
+                           drawn=signatures.data_url(mine.drawn.get(launch.user.id)),
+                           checkin=mine.checkin.get(launch.user.id)), (refusal.status if refusal else 200)
 
 
 @bp.get("/pathways/<int:pathway_id>/certificate.pdf")

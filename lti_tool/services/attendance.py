@@ -12,7 +12,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from models import AttendanceMark, AttendanceStatus, Booking, CheckinAttempt, Enrolment, HalfDay, User, db, utcnow
+from models import (
+    AttendanceMark,
+    AttendanceSignature,
+    AttendanceStatus,
+    Booking,
+    CheckinAttempt,
+    Enrolment,
+    HalfDay,
+    User,
+    db,
+    utcnow,
+)
 
 from ..domain_errors import Refused
 from . import completion
@@ -159,10 +170,12 @@ def attempts_summary(half_day_id: int) -> dict:
                        if attempt.locked_until is not None and attempt.locked_until > now]}
 
 
-def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: float | None = None) -> AttendanceMark:
+def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: float | None = None,
+                 device: str = "") -> AttendanceMark:
     """Open from 30 minutes before the half-day to its end, until the sheet is certified; never over a mark
     the facilitator made. Wrong codes are limited per learner and half-day; a double submit (or a storm of
-    them) records one mark and answers each submit with it."""
+    them) records one mark and answers each submit with it. The check-in is also the learner's electronic
+    signature of the half-day: its time, the code verified and the device (User-Agent) are kept as proof."""
     locked = _take_a_try(half_day.id, user.id)
     if locked is not None:  # even the right code: else the lockout would not stop guessing
         previous = latest_marks(half_day.id).get(user.id)
@@ -196,8 +209,14 @@ def self_checkin(half_day: HalfDay, user: User, code: str, secret: str, now: flo
     if previous is not None:
         return previous
     late = utcnow() > half_day.starts_at + LATE_AFTER
-    return mark(half_day, user.id, AttendanceMark.LATE if late else AttendanceMark.PRESENT, method="self_checkin",
-                by_user_id=user.id)
+    entry = mark(half_day, user.id, AttendanceMark.LATE if late else AttendanceMark.PRESENT, method="self_checkin",
+                 by_user_id=user.id)
+    db.session.add(AttendanceSignature(half_day_id=half_day.id, user_id=user.id, role=AttendanceSignature.LEARNER,
+                                       signer_name=user.name or "", method=AttendanceSignature.CHECKIN,
+                                       code=code.strip()[:12], user_agent=(device or "")[:500], mark_id=entry.id,
+                                       signed_at=entry.recorded_at))
+    db.session.flush()
+    return entry
 
 
 def latest_marks(half_day_id: int) -> dict[int, AttendanceMark]:

@@ -254,15 +254,15 @@ def is_validated(enrolment: Enrolment) -> bool:
 
 
 def evidence_pack(session, label) -> bytes:
-    """A ZIP for the DPC file of one workshop session: the certified half-day sheets (PDF), the online time
-    logs and the questionnaire results of its participants (CSV)."""
+    """A ZIP for the DPC file of one workshop session: the certified half-day sheets (PDF, with the signatures),
+    the online time logs and the questionnaire results of its participants (CSV)."""
     import io
     import zipfile
 
     from models import Booking
 
     from ..documents import sheet_pdf
-    from . import attendance
+    from . import attendance, signatures
 
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -272,7 +272,8 @@ def evidence_pack(session, label) -> bytes:
             .order_by(User.family_name, User.name)).all()
         for half in session.half_days:
             name = f"emargement-{half.day.isoformat()}-{half.period}{'' if half.certified_at else '-NON-CERTIFIEE'}.pdf"
-            archive.writestr(name, sheet_pdf(half, people, attendance.latest_marks(half.id), label=label))
+            archive.writestr(name, sheet_pdf(half, people, attendance.latest_marks(half.id), label=label,
+                                             signatures=signatures.for_sheet(half.id)))
         user_ids = [person.id for person in people]
         enrolments = {e.user_id: e for e in db.session.scalars(select(Enrolment).where(
             Enrolment.pathway_id == session.step.pathway_id, Enrolment.user_id.in_(user_ids)))}
