@@ -235,8 +235,11 @@ def checkin():
             if wants_json():
                 return jsonify(error=error.code, message=str(error.message)), error.status
             refusal = error
+    present = (half_day is not None and marked is None and
+               getattr(attendance.latest_marks(half_day.id).get(launch.user.id), "status", "") in attendance.ATTENDED)
     return render_template("learner/checkin.html", launch=launch, half_day=half_day, marked=marked,
-                           refusal=refusal, code=source.get("code", "")), (refusal.status if refusal else 200)
+                           refusal=refusal, code=source.get("code", ""), present=present), \
+        (refusal.status if refusal else 200)
 
 
 @bp.route("/halfdays/<int:half_day_id>/signature", methods=["GET", "POST"])

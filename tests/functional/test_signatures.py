@@ -87,6 +87,10 @@ def test_the_check_in_is_an_electronic_signature_shown_on_the_sheet(app, person)
     assert proof.image is None and proof.mark_id is not None
     assert check_in(learner, half_day_id, code).status_code == 200  # a second submit: one check-in, one proof
     assert len(signatures(app)) == 1
+    # the QR code scanned again later: the way to sign is offered
+    again = html.unescape(learner.get(f"/learner/checkin?half_day={half_day_id}").text)
+    assert "Votre présence est déjà enregistrée" in again
+    assert f'href="/learner/halfdays/{half_day_id}/signature"' in again
 
     reader = pdf(instructor, half_day_id)
     text = text_of(reader)
