@@ -6,6 +6,7 @@ FLASK = $(BIN)/flask --app lti_tool
 HOST ?= 127.0.0.1
 PORT ?= 5000
 STAMP = $(VENV)/.installed
+TEST_WORKERS ?= 2
 MAIL_PORT ?= 8025
 DEMO_MAIL = MAIL_SERVER=127.0.0.1 MAIL_PORT=$(MAIL_PORT) MAIL_DEFAULT_SENDER=parcours@demo.localhost
 
@@ -48,7 +49,8 @@ test: install lint
 	@[ -x /usr/bin/chromium ] || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
 	  echo "Chromium is not installed: the end-to-end browser tests will be skipped (CI installs it)."
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@# Two processes (the machine's two cores): each has its own app, live server, SQLite file and PostgreSQL schema.
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/launch.py

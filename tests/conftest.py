@@ -128,3 +128,16 @@ def person(app, platform):
         return client
 
     return launch
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run once, on SQLite: what a page shows does not depend on the database, and the functional
+    tests run every flow on both databases. (It keeps `make test` within its few minutes.)"""
+    kept, dropped = [], []
+    for item in items:
+        on_postgresql = getattr(getattr(item, "callspec", None), "params", {}).get("database_url") == "postgresql"
+        (dropped if on_postgresql and item.get_closest_marker("e2e") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
