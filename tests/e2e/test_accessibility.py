@@ -10,27 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from models import Enrolment, HalfDay, Pathway, Step, WorkshopSession, db, utcnow
-from tests.e2e.test_browser import CHROMIUM, launch_from_demo
+from tests.e2e.test_browser import browser, launch_from_demo  # noqa: F401 (the shared Chromium)
 from tests.fixtures.browser import VIEWPORTS, check_page
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser():
-    import shutil
-
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync"])
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

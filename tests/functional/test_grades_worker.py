@@ -50,13 +50,18 @@ def test_rows_a_dead_worker_held_are_taken_again_within_a_minute_and_retry_now_r
         assert [row.id for row in grade_delivery.claim_due(10)] == [held[0].id]
 
 
-def test_racing_validate_and_withdraw_leave_moodle_with_the_last_decision_shown(app, person, platform):
+def dpc_participant(app, person, platform):
+    """A participant who meets the DPC rules: the instructor, the enrolment, its decision URL and the DPC page."""
     instructor, _, pathway_id = attended_learner(app, person, platform)
     assert save_programme(instructor, pathway_id).status_code == 303
     with app.app_context():
         enrolment_id = db.session.scalars(select(Enrolment.id).where(Enrolment.pathway_id == pathway_id)).one()
-    decide = f"/instructor/pathways/{pathway_id}/dpc/{enrolment_id}"
     page = f"/instructor/pathways/{pathway_id}/dpc"
+    return instructor, enrolment_id, f"{page}/{enrolment_id}", page
+
+
+def test_racing_validate_and_withdraw_leave_moodle_with_the_last_decision_shown(app, person, platform):
+    instructor, enrolment_id, decide, page = dpc_participant(app, person, platform)
     assert post(instructor, decide, {"action": "validate"}, page=page).status_code == 303
     clients = [person("201") for _ in range(10)]
     tokens = [_any_csrf(c.get(page).text) for c in clients]
@@ -95,12 +100,7 @@ def test_a_worker_claims_no_more_rows_than_asked(app, person, platform):
 
 
 def test_a_double_click_on_the_first_validation_gives_one_decision_and_no_500(app, person, platform):
-    instructor, _, pathway_id = attended_learner(app, person, platform)
-    assert save_programme(instructor, pathway_id).status_code == 303
-    with app.app_context():
-        enrolment_id = db.session.scalars(select(Enrolment.id).where(Enrolment.pathway_id == pathway_id)).one()
-    decide = f"/instructor/pathways/{pathway_id}/dpc/{enrolment_id}"
-    page = f"/instructor/pathways/{pathway_id}/dpc"
+    instructor, enrolment_id, decide, page = dpc_participant(app, person, platform)
     clients = [person("201") for _ in range(4)]
     forms = [{"action": "validate", "csrf_token": _any_csrf(c.get(page).text)} for c in clients]
     statuses = []
