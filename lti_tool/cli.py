@@ -196,9 +196,10 @@ def grades_deliver(loop, batch, threads, interval, max_seconds):
 def grades_status():
     """Scores by state, placements that cannot receive grades (with what to do), learners without a score in
     Moodle, pathways waiting to be rescored. Exits with 1 when something needs a person."""
+    from flask import current_app
     from sqlalchemy import func, select
 
-    from models import Course, GradeOutbox, PathwayRescore
+    from models import Course, GradeOutbox, Pathway, PathwayRescore
 
     from .services import grades
 
@@ -208,28 +209,22 @@ def grades_status():
     if waiting:
         click.echo(f"pathways waiting to be rescored\t{waiting}")
     trouble = False
-    from flask import current_app
-
-    context = current_app.test_request_context()  # the advice is translated text: French by default
-    context.push()
-    from models import Pathway
-
-    course_ids = db.session.scalars(select(Pathway.course_id).distinct().order_by(Pathway.course_id)).all()
-    for course_id in course_ids:
-        course = db.session.get(Course, course_id)
-        name = f"course {course.context_id} ({course.label or course.title})"
-        for problem in grades.placement_problems(course_id):
-            trouble = True
-            click.echo(f"PROBLEM {name}, activity « {problem['link'].title or problem['link'].resource_link_id} » "
-                       f"(pathway « {problem['pathway']} »): {problem['code']} — {problem['advice']}")
-        for pathway in grades.unplaced_pathways(course_id):
-            click.echo(f"NOTE {name}: pathway « {pathway.title} » is in no graded Moodle activity (its scores go "
-                       "nowhere until it is added to the course by deep linking)")
-        missing = grades.missing_scores(course_id)
-        if missing:
-            trouble = True
-            click.echo(f"PROBLEM {name}: {missing} learner score(s) not in Moodle and not queued")
-    context.pop()
+    with current_app.test_request_context():  # the advice is translated text: French by default
+        course_ids = db.session.scalars(select(Pathway.course_id).distinct().order_by(Pathway.course_id)).all()
+        for course_id in course_ids:
+            course = db.session.get(Course, course_id)
+            name = f"course {course.context_id} ({course.label or course.title})"
+            for problem in grades.placement_problems(course_id):
+                trouble = True
+                click.echo(f"PROBLEM {name}, activity « {problem['link'].title or problem['link'].resource_link_id} » "
+                           f"(pathway « {problem['pathway']} »): {problem['code']} — {problem['advice']}")
+            for pathway in grades.unplaced_pathways(course_id):
+                click.echo(f"NOTE {name}: pathway « {pathway.title} » is in no graded Moodle activity (its scores go "
+                           "nowhere until it is added to the course by deep linking)")
+            missing = grades.missing_scores(course_id)
+            if missing:
+                trouble = True
+                click.echo(f"PROBLEM {name}: {missing} learner score(s) not in Moodle and not queued")
     if trouble:
         raise SystemExit(1)
 

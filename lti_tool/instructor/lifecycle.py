@@ -8,16 +8,17 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from models import Role, WorkshopSession
+from models import Role
 
 from ..auth import current_launch, role_required
 from ..errors import Refused
-from ..forms import form_data, session_errors
+from ..forms import session_errors
 from ..schemas.pathway import SessionSchema
 from ..services import attendance, pathway_lifecycle, pathways, professions, session_lifecycle, workshops
 from . import bp
+from .common import INSTRUCTOR
+from .sessions import get_session, session_form_data, session_formats, typed_session_form
 
-INSTRUCTOR = Role.INSTRUCTOR
 log = logging.getLogger("lti_tool")
 # Where the reason of a refused session edit shows in the form.
 REFUSED_FIELD = {"capacity_below_confirmed": "capacity", "quota_below_confirmed": "capacity",
@@ -97,40 +98,35 @@ def delete_pathway(pathway_id: int):
                     cancel_url=url_for("instructor.edit_pathway", pathway_id=pathway.id))
 
 
-def _session(session_id: int) -> WorkshopSession:
-    return workshops.get_session(session_id, current_launch().course.id)
-
-
 def _session_form(session, *, values, errors, action, title, status=200):
-    from .sessions import session_formats as _formats
-
     return render_template("instructor/session_form.html", launch=current_launch(), session=session,
                            session_values=values, session_errors=errors, action=action, heading=title,
-                           professions=professions.choices(), formats=_formats()), status
+                           professions=professions.choices(), formats=session_formats()), status
 
 
-def _load_session_form():
-    from .sessions import session_form_data as _session_form_data
-
-    return SessionSchema().load(_session_form_data())
+def _posted_session(session, *, action, title):
+    """The sent form's data, or (None, the form again with its errors by field)."""
+    try:
+        return SessionSchema().load(session_form_data()), None
+    except ValidationError as error:
+        return None, _session_form(session, values=typed_session_form(), errors=session_errors(error.messages),
+                                   action=action, title=title, status=422)
 
 
 @bp.route("/sessions/<int:session_id>/edit", methods=["GET", "POST"])
 @role_required(INSTRUCTOR)
 def edit_session(session_id: int):
-    session = _session(session_id)
+    session = get_session(session_id)
     action, title = url_for("instructor.edit_session", session_id=session.id), _("Edit the session")
     if request.method == "POST":
-        try:
-            data = _load_session_form()
-        except ValidationError as error:
-            return _session_form(session, values=form_data(request.form, lists=("target_professions",)),
-                                 errors=session_errors(error.messages), action=action, title=title, status=422)
+        data, refused_form = _posted_session(session, action=action, title=title)
+        if refused_form:
+            return refused_form
         try:
             session_lifecycle.update_session(session, data)
         except Refused as refused:  # a change that would break bookings: the form again, the reason on its field
             log.warning("refused session edit %s: %s %s", session.id, refused.code, refused.detail)
-            return _session_form(session, values=form_data(request.form, lists=("target_professions",)),
+            return _session_form(session, values=typed_session_form(),
                                  errors={REFUSED_FIELD.get(refused.code, "starts_at"): refused.message},
                                  action=action, title=title, status=refused.status)
         flash(_("Session saved."), "success")
@@ -143,14 +139,12 @@ def edit_session(session_id: int):
 @role_required(INSTRUCTOR)
 def duplicate_session(session_id: int):
     """The copy is only created once its form (dates one week later) is checked and sent."""
-    session = _session(session_id)
+    session = get_session(session_id)
     action, title = url_for("instructor.duplicate_session", session_id=session.id), _("Duplicate the session")
     if request.method == "POST":
-        try:
-            data = _load_session_form()
-        except ValidationError as error:
-            return _session_form(session, values=form_data(request.form, lists=("target_professions",)),
-                                 errors=session_errors(error.messages), action=action, title=title, status=422)
+        data, refused_form = _posted_session(session, action=action, title=title)
+        if refused_form:
+            return refused_form
         copy = workshops.save_session(session.step, data)
         flash(_("Session scheduled."), "success")
         return redirect(url_for("instructor.session", session_id=copy.id), code=303)
@@ -161,7 +155,7 @@ def duplicate_session(session_id: int):
 @bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
 @role_required(INSTRUCTOR)
 def cancel_session(session_id: int):
-    session = _session(session_id)
+    session = get_session(session_id)
     if request.method == "POST":
         session_lifecycle.cancel_session(session)
         flash(_("Session cancelled: its registrations are cancelled and learners see it on their page."), "success")

@@ -12,7 +12,7 @@ from models import StepKind
 from ..auth import current_launch, role_required
 from ..errors import InvalidInput
 from ..forms import first_errors, form_data
-from ..schemas.pathway import PathwaySchema, SharedPathwaySchema, StepSchema, format_questions, parse_questions
+from ..schemas.pathway import PathwaySchema, SharedPathwaySchema, StepSchema, parse_questions
 from ..services import (
     dashboard,
     moodle,
@@ -26,7 +26,7 @@ from ..services import (
 )
 from . import bp
 from .common import INSTRUCTOR, launch_course, moodle_context
-from .sessions import render_step
+from .sessions import render_step, step_values
 
 
 @bp.get("/")
@@ -152,15 +152,7 @@ def edit_step(step_id: int):
             pathways.save_step(step.pathway, data, step)
             flash(_("Step saved."), "success")
             return redirect(url_for("instructor.edit_pathway", pathway_id=step.pathway_id), code=303)
-    values = values or {"kind": step.kind, "title": step.title, "description": step.description,
-                        "required_for": step.required_for or [], "unlock_after_step_id": step.unlock_after_step_id,
-                        "estimated_minutes": step.estimated_minutes, "minimum_minutes": step.minimum_minutes,
-                        "weight": step.weight, "content_url": step.content_url, "embed": step.embed,
-                        "questionnaire_role": step.questionnaire_role, "moodle_cmid": step.moodle_cmid,
-                        "questions_text": format_questions(step.questions)}
-    return render_step(step, values, errors)
-
-
+    return render_step(step, values or step_values(step), errors)
 
 
 @bp.post("/steps/<int:step_id>/delete")

@@ -10,7 +10,7 @@ from models import StepKind, WorkshopSession
 from ..auth import current_launch, role_required
 from ..errors import NotFound
 from ..forms import form_data, session_errors, session_quotas
-from ..schemas.pathway import SessionSchema
+from ..schemas.pathway import SessionSchema, format_questions
 from ..services import pathways, professions, workshops
 from . import bp
 from .common import INSTRUCTOR, launch_course, moodle_context
@@ -24,8 +24,13 @@ def session_formats():
             ("seminar", _l("Seminar"))]
 
 
+def typed_session_form() -> dict:
+    """The session form as typed, to show it again with its errors."""
+    return form_data(request.form, lists=("target_professions",))
+
+
 def session_form_data():
-    data = form_data(request.form, lists=("target_professions",))
+    data = typed_session_form()
     facilitators = []
     for index in (1, 2, 3):
         name = (request.form.get(f"facilitator_name_{index}") or "").strip()
@@ -52,12 +57,7 @@ def add_session(step_id: int):
         data = SessionSchema().load(raw)
     except ValidationError as error:
         # The whole page again (it needs the Moodle picker too), with what was typed and the errors by field.
-        step_values = {"kind": step.kind, "title": step.title, "description": step.description,
-                       "required_for": step.required_for or [], "weight": step.weight,
-                       "estimated_minutes": step.estimated_minutes, "minimum_minutes": step.minimum_minutes,
-                       "unlock_after_step_id": step.unlock_after_step_id}
-        return render_step(step, step_values, {}, form_data(request.form, lists=("target_professions",)),
-                            session_errors(error.messages))
+        return render_step(step, step_values(step), {}, typed_session_form(), session_errors(error.messages))
     session = workshops.save_session(step, data)
     flash(_("Session scheduled."), "success")
     return redirect(url_for("instructor.session", session_id=session.id), code=303)
@@ -85,3 +85,14 @@ def render_step(step, values, errors, session_values=None, session_errors=None):
                            session_values=session_values or {"format": "workshop", "capacity": 12},
                            session_errors=session_errors or {}, formats=session_formats(),
                            **moodle_context(step.pathway.course)), (422 if errors or session_errors else 200)
+
+
+def step_values(step) -> dict:
+    """The step form's values as the step holds them (the step page, and its session form's errors)."""
+    return {"kind": step.kind, "title": step.title, "description": step.description,
+            "required_for": step.required_for or [], "unlock_after_step_id": step.unlock_after_step_id,
+            "estimated_minutes": step.estimated_minutes, "minimum_minutes": step.minimum_minutes,
+            "weight": step.weight, "content_url": step.content_url, "embed": step.embed,
+            "questionnaire_role": step.questionnaire_role, "moodle_cmid": step.moodle_cmid,
+            "questions_text": format_questions(step.questions)}
+

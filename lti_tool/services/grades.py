@@ -67,6 +67,16 @@ def target(link: ResourceLink, pathway_title: str) -> tuple[str, dict | None]:
                                 "resourceLinkId": link.resource_link_id}
 
 
+def score_row(link: ResourceLink, pathway_title: str, *, enrolment_id: int, user_sub: str, payload: dict,
+              timestamp: datetime, now: datetime) -> dict:
+    """The outbox row of one learner's score for one placement (written one at a time, or in bulk)."""
+    url, spec = target(link, pathway_title)
+    return {"platform_id": link.platform_id, "course_id": link.course_id, "resource_link_id": link.id,
+            "enrolment_id": enrolment_id, "kind": "score", "lineitem_url": url, "lineitem_spec": spec,
+            "user_sub": user_sub, "payload": payload, "timestamp": timestamp, "state": GradeOutbox.PENDING,
+            "attempts": 0, "next_attempt_at": now, "last_error": "", "created_at": now}
+
+
 def millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
 
@@ -96,10 +106,8 @@ def enqueue_score(enrolment: Enrolment, done: int, required: int) -> list[GradeO
         same = (GradeOutbox.resource_link_id == link.id, GradeOutbox.kind == "score", GradeOutbox.user_sub == user.sub)
         db.session.execute(update(GradeOutbox).where(*same, unleased_pending()).values(state=GradeOutbox.SUPERSEDED)
                            .execution_options(synchronize_session=False))
-        url, spec = target(link, title)
-        row = GradeOutbox(platform_id=link.platform_id, course_id=link.course_id, resource_link_id=link.id,
-                          enrolment_id=enrolment.id, kind="score", lineitem_url=url, lineitem_spec=spec,
-                          user_sub=user.sub, payload=payload, timestamp=next_timestamp(*same), next_attempt_at=utcnow())
+        row = GradeOutbox(**score_row(link, title, enrolment_id=enrolment.id, user_sub=user.sub, payload=payload,
+                                      timestamp=next_timestamp(*same), now=utcnow()))
         db.session.add(row)
         rows.append(row)
     db.session.flush()

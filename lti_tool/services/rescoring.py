@@ -130,13 +130,10 @@ def _rescore_batch(pathway: Pathway, steps: list[Step], links, enrolments: list[
                 continue  # nothing to say yet about someone who never started, and nothing to correct
             if known is not None and _same_score(known, payload):
                 continue
-            url, spec = grades.target(link, pathway.title)
             stamp = max(grades.millis(now), stamp + timedelta(milliseconds=1)) if stamp else grades.millis(now)
             superseded.append((link.id, sub))
-            rows.append({"platform_id": link.platform_id, "course_id": link.course_id, "resource_link_id": link.id,
-                         "enrolment_id": enrolment.id, "kind": "score", "lineitem_url": url, "lineitem_spec": spec,
-                         "user_sub": sub, "payload": payload, "timestamp": stamp, "state": GradeOutbox.PENDING,
-                         "attempts": 0, "next_attempt_at": now, "last_error": "", "created_at": now})
+            rows.append(grades.score_row(link, pathway.title, enrolment_id=enrolment.id, user_sub=sub,
+                                         payload=payload, timestamp=stamp, now=now))
     for link_id in {link_id for link_id, _ in superseded}:
         subs_here = [sub for other, sub in superseded if other == link_id]
         db.session.execute(update(GradeOutbox).where(
