@@ -5,8 +5,9 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import g, session
+from sqlalchemy import bindparam, select
 
-from models import Course, Role, User, db
+from models import Course, LearnerProfile, Role, User, db
 
 from .errors import Forbidden, NotLaunched
 
@@ -24,6 +25,7 @@ class LaunchContext:
     course: Course
     role: str
     resource_link_id: int | None
+    profile: LearnerProfile | None = None  # as the request began (a learner's profession, RPPS...)
 
     def can(self, role: str) -> bool:
         return role in ROLE_ALLOWS.get(self.role, set())
@@ -41,21 +43,28 @@ def start_session(*, user_id: int, course_id: int, platform_id: int, role: str, 
         session["locale"] = locale
 
 
+# Every page after a launch reads this: the user, the course and the learner's profile, in one query built once
+# (building a statement costs more than running it). The course must belong to the user's site: a tampered
+# session never crosses tenants.
+LAUNCH_CONTEXT = (
+    select(User, Course, LearnerProfile).select_from(User)
+    .join(Course, (Course.id == bindparam("course_id")) & (Course.platform_id == User.platform_id))
+    .outerjoin(LearnerProfile, LearnerProfile.user_id == User.id)
+    .where(User.id == bindparam("user_id"), User.platform_id == bindparam("site_id")))
+
+
 def current_launch() -> LaunchContext:
     if "launch_context" in g:
         return g.launch_context
     uid, cid = session.get("uid"), session.get("cid")
     if uid is None or cid is None:
         raise NotLaunched()
-    user = db.session.get(User, uid)
-    course = db.session.get(Course, cid)
-    # The course must belong to the user's platform: a tampered session never crosses tenants.
-    if (user is None or course is None or course.platform_id != user.platform_id
-            or user.platform_id != session.get("pid")):
+    row = db.session.execute(LAUNCH_CONTEXT, {"user_id": uid, "course_id": cid, "site_id": session.get("pid")}).first()
+    if row is None:
         session.clear()
         raise NotLaunched()
-    g.launch_context = LaunchContext(user=user, course=course, role=session.get("role", Role.LEARNER),
-                                     resource_link_id=session.get("link"))
+    g.launch_context = LaunchContext(user=row[0], course=row[1], role=session.get("role", Role.LEARNER),
+                                     resource_link_id=session.get("link"), profile=row[2])
     return g.launch_context
 
 

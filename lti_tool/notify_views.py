@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from models import Enrolment, NotificationPreference, Role, db, utcnow
 
@@ -47,12 +46,6 @@ def reminders(pathway_id: int):
     return redirect(url_for("learner.pathway", pathway_id=found.id), code=303)
 
 
-def reminders_on(user_id: int, pathway_id: int) -> bool:
-    preference = db.session.scalars(select(NotificationPreference).where(
-        NotificationPreference.user_id == user_id, NotificationPreference.pathway_id == pathway_id)).first()
-    return preference is None or preference.reminders
-
-
 def mail_status() -> dict:
     config = current_app.config
     return {"on": channels.mail_enabled(config), "server": config.get("MAIL_SERVER") or "",
@@ -85,6 +78,6 @@ def init_notifications(app: Flask, *, from_environment: bool) -> None:
     Mail().init_app(app)
     app.register_blueprint(bp)
     app.register_blueprint(surveys_bp)
-    app.jinja_env.globals.update(notification_history=outbox.history, reminders_on=reminders_on,
+    app.jinja_env.globals.update(notification_history=outbox.history,
                                  mail_status=mail_status, message_kind_label=kind_label,
                                  profession_label=professions.label)

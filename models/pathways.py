@@ -92,6 +92,11 @@ class Step(Base):
     def required_for_profession(self, profession: str | None) -> bool:
         return not self.required_for or (profession in self.required_for)
 
+    @property
+    def is_moodle_activity(self) -> bool:
+        """An online module done in Moodle: Moodle's completion completes it (the linked-steps query's rule)."""
+        return self.moodle_cmid is not None and self.kind == StepKind.MODULE
+
 
 class Enrolment(TimestampMixin, Base):
     """A learner in a pathway, with the completion computed from their events (kept up to date)."""

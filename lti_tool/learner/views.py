@@ -5,34 +5,35 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from models import Role, StepKind, WorkshopSession, db, utcnow
+from models import Role, StepKind, WorkshopSession, db
 
 from ..auth import current_launch, role_required
 from ..errors import NotFound, Refused, wants_json
 from ..forms import first_errors, form_data
 from ..schemas.profile import ProfileSchema
-from ..services import (attendance, completion, dpc, moodle, pathways, professions, profiles, questionnaires,
-                        signatures, workshops)
+from ..services import (attendance, completion, dpc, learner_pathway, moodle, pathways, professions, profiles,
+                        questionnaires, signatures, workshops)
 from ..signing import secret_keys
 from . import bp
 
 
 def _require_profile(launch):
-    profile = profiles.get_profile(launch.user.id)
-    if profile is None:
+    if launch.profile is None:
         raise Refused("profile_required")
-    return profile
+    return launch.profile
 
 
 @bp.get("/")
 @role_required(Role.LEARNER)
 def home():
+    """Where a launch lands: the profile form first, then the course's pathway (shown here when there is one
+    only: no redirect more), else the list of its pathways."""
     launch = current_launch()
-    if profiles.get_profile(launch.user.id) is None:
+    if launch.profile is None:
         return redirect(url_for("learner.profile"), code=303)
     found = pathways.list_pathways(launch.course.id, published_only=True)
     if len(found) == 1:
-        return redirect(url_for("learner.pathway", pathway_id=found[0].id), code=303)
+        return _render_pathway(launch, found[0].id)
     enrolments = {p.id: pathways.enrol(p, launch.user) for p in found}
     return render_template("learner/home.html", launch=launch, pathways=found, enrolments=enrolments)
 
@@ -41,7 +42,7 @@ def home():
 @role_required(Role.LEARNER)
 def profile():
     launch = current_launch()
-    existing = profiles.get_profile(launch.user.id)
+    existing = launch.profile
     values = ({k: getattr(existing, k) for k in ("profession", "rpps", "adeli", "practice_mode", "cpts")}
               if existing else profiles.prefill(launch.user))
     errors = {}
@@ -63,22 +64,15 @@ def profile():
 @role_required(Role.LEARNER)
 def pathway(pathway_id: int):
     launch = current_launch()
-    profile = profiles.get_profile(launch.user.id)
-    if profile is None:  # e.g. a placed pathway opened from Moodle before the first profile
+    if launch.profile is None:  # e.g. a placed pathway opened from Moodle before the first profile
         return redirect(url_for("learner.profile"), code=303)
-    found = pathways.get_pathway(pathway_id, launch.course.id)
-    if not found.published:
-        raise NotFound()
-    enrolment = pathways.enrol(found, launch.user)
-    rows = completion.statuses(enrolment)
-    sessions, bookings = workshops.learner_sessions([row.step.id for row in rows if row.step.kind == StepKind.WORKSHOP],
-                                                    launch.user.id)
-    return render_template("learner/pathway.html", launch=launch, pathway=found, enrolment=enrolment, rows=rows,
-                           next_row=completion.next_step(rows), sessions=sessions, bookings=bookings,
-                           profile=profile, profession_label=professions.label(profile.profession),
-                           dpc_validated=dpc.is_validated(enrolment), now=utcnow(),
-                           notices=workshops.take_notices(launch.user.id, found.id),
-                           moodle_state=moodle.learner_state(launch.user.id, launch.course, found.id))
+    return _render_pathway(launch, pathway_id)
+
+
+def _render_pathway(launch, pathway_id: int):
+    page = learner_pathway.learner_pathway(pathway_id, launch.user, launch.course)
+    return render_template("learner/pathway.html", launch=launch, **vars(page), profile=launch.profile,
+                           profession_label=professions.label(launch.profile.profession))
 
 
 @bp.post("/moodle/refresh")
@@ -110,7 +104,7 @@ def _step_and_enrolment(step_id: int):
 @bp.get("/steps/<int:step_id>")
 @role_required(Role.LEARNER)
 def step(step_id: int):
-    if profiles.get_profile(current_launch().user.id) is None:
+    if current_launch().profile is None:
         return redirect(url_for("learner.profile"), code=303)
     launch, found, enrolment = _step_and_enrolment(step_id)
     if found.kind == StepKind.WORKSHOP:

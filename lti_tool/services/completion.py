@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from models import ActivityInterval, Enrolment, Step, StepCompletion, db, utcnow
 
@@ -37,24 +37,30 @@ COUNTED_TIME = or_(Step.moodle_cmid.is_(None), ActivityInterval.source == "moodl
 
 
 def minutes_by_step(enrolment: Enrolment) -> dict[int, float]:
-    rows = db.session.execute(select(ActivityInterval.step_id, func.sum(ActivityInterval.seconds))
-                              .join(Step, Step.id == ActivityInterval.step_id)
-                              .where(ActivityInterval.enrolment_id == enrolment.id, COUNTED_TIME)
-                              .group_by(ActivityInterval.step_id))
-    return {step_id: (seconds or 0) / 60 for step_id, seconds in rows}
+    return {row.step.id: row.minutes for row in statuses(enrolment) if row.minutes}
+
+
+# The pathway's steps in order, each with the learner's completion and counted seconds (built once: the
+# learner's pathway page reads it on every visit).
+STEP_STATUSES = (
+    select(Step, StepCompletion,
+           select(func.sum(ActivityInterval.seconds))
+           .where(ActivityInterval.enrolment_id == bindparam("enrolment_id"), ActivityInterval.step_id == Step.id,
+                  COUNTED_TIME)
+           .correlate(Step).scalar_subquery())
+    .outerjoin(StepCompletion, (StepCompletion.step_id == Step.id)
+               & (StepCompletion.enrolment_id == bindparam("enrolment_id")))
+    .where(Step.pathway_id == bindparam("pathway_id")).order_by(Step.position, Step.id))
 
 
 def statuses(enrolment: Enrolment) -> list[StepStatus]:
-    done = completions(enrolment)
-    minutes = minutes_by_step(enrolment)
-    result = []
-    for step in enrolment.pathway.steps:
-        unlocked = step.unlock_after_step_id is None or step.unlock_after_step_id in done
-        completion = done.get(step.id)
-        result.append(StepStatus(step=step, required=step.required_for_profession(enrolment.profession),
-                                 done=completion is not None, unlocked=unlocked,
-                                 score=completion.score if completion else None, minutes=minutes.get(step.id, 0)))
-    return result
+    rows = db.session.execute(STEP_STATUSES, {"enrolment_id": enrolment.id, "pathway_id": enrolment.pathway_id}).all()
+    done = {step.id for step, completion, _ in rows if completion is not None}
+    return [StepStatus(step=step, required=step.required_for_profession(enrolment.profession),
+                       done=completion is not None,
+                       unlocked=step.unlock_after_step_id is None or step.unlock_after_step_id in done,
+                       score=completion.score if completion else None, minutes=(seconds or 0) / 60)
+            for step, completion, seconds in rows]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Pathways and their steps, always looked up within the caller's course (tenant isolation)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models import Course, Enrolment, LearnerProfile, Organisation, Pathway, Step, StepKind, User, db
@@ -9,12 +9,14 @@ from models import Course, Enrolment, LearnerProfile, Organisation, Pathway, Ste
 from ..domain_errors import NotFound
 from . import moodle_links
 
+PUBLISHED_PATHWAYS = (select(Pathway).where(Pathway.course_id == bindparam("course_id"), Pathway.published.is_(True))
+                      .order_by(Pathway.id))  # where a learner's launch lands: built once
+
 
 def list_pathways(course_id: int, *, published_only: bool = False) -> list[Pathway]:
-    query = select(Pathway).where(Pathway.course_id == course_id).order_by(Pathway.id)
     if published_only:
-        query = query.where(Pathway.published.is_(True))
-    return list(db.session.scalars(query))
+        return list(db.session.scalars(PUBLISHED_PATHWAYS, {"course_id": course_id}))
+    return list(db.session.scalars(select(Pathway).where(Pathway.course_id == course_id).order_by(Pathway.id)))
 
 
 def get_pathway(pathway_id: int, course_id: int) -> Pathway:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models import (Booking, BookingNotice, Enrolment, HalfDay, LearnerProfile, Pathway, Step, StepCompletion,
@@ -71,19 +71,26 @@ def sessions_for_step(step_id: int) -> list[WorkshopSession]:
                                    .order_by(WorkshopSession.starts_at)))
 
 
+# A learner's pathway page: the sessions of its workshop steps, each with the learner's booking if any.
+SESSIONS_WITH_BOOKING = (
+    select(WorkshopSession, Booking)
+    .outerjoin(Booking, (Booking.session_id == WorkshopSession.id) & (Booking.user_id == bindparam("user_id")))
+    .where(WorkshopSession.step_id.in_(bindparam("step_ids", expanding=True)))
+    .order_by(WorkshopSession.starts_at, WorkshopSession.id))
+
+
 def learner_sessions(step_ids: list[int], user_id: int, now: datetime | None = None):
-    """For a learner's pathway page, in two queries: per workshop step the sessions still to come or booked,
-    and the learner's bookings."""
+    """For a learner's pathway page, in one query: per workshop step the sessions still to come or booked,
+    and the learner's bookings by session."""
     now = now or utcnow()
     if not step_ids:
         return {}, {}
-    bookings = {b.session_id: b for b in db.session.scalars(
-        select(Booking).join(WorkshopSession, WorkshopSession.id == Booking.session_id)
-        .where(WorkshopSession.step_id.in_(step_ids), Booking.user_id == user_id))}
     sessions: dict[int, list[WorkshopSession]] = {step_id: [] for step_id in step_ids}
-    for session in db.session.scalars(select(WorkshopSession).where(WorkshopSession.step_id.in_(step_ids))
-                                      .order_by(WorkshopSession.starts_at)):
-        if session.ends_at > now or session.id in bookings:
+    bookings: dict[int, Booking] = {}
+    for session, booking in db.session.execute(SESSIONS_WITH_BOOKING, {"user_id": user_id, "step_ids": step_ids}):
+        if booking is not None:
+            bookings[session.id] = booking
+        if session.ends_at > now or booking is not None:
             sessions[session.step_id].append(session)
     return sessions, bookings
 

@@ -152,7 +152,8 @@ def picker(course: Course, *, refresh: bool = False) -> Picker:
 
 
 def _linked_steps_query(course_id: int, pathway_id: int | None = None):
-    """Online-module steps of the course (or of one of its pathways) that are activities of its Moodle course."""
+    """Online-module steps of the course (or of one of its pathways) that are activities of its Moodle course
+    (in SQL, the rule of `Step.is_moodle_activity`)."""
     query = select(Step).join(Pathway, Pathway.id == Step.pathway_id).where(
         Pathway.course_id == course_id, Step.moodle_cmid.is_not(None), Step.kind == StepKind.MODULE)
     return query.where(Step.pathway_id == pathway_id) if pathway_id is not None else query

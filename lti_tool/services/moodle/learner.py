@@ -21,10 +21,15 @@ class LearnerState:
     stale: bool = False
 
 
-def learner_state(user_id: int, course: Course, pathway_id: int | None = None) -> LearnerState:
+def learner_state(user_id: int, course: Course, pathway_id: int | None = None, *,
+                  linked: bool | None = None) -> LearnerState:
     """The learner's Moodle state in the course; not linked when the pathway shown (or the whole course) has no
-    step that is a Moodle activity, so such a page says nothing of Moodle."""
-    if db.session.scalar(_linked_steps_query(course.id, pathway_id).with_only_columns(Step.id).limit(1)) is None:
+    step that is a Moodle activity, so such a page says nothing of Moodle. A caller that has the pathway's steps
+    says whether one is linked (`linked`); else it is looked up."""
+    if linked is None:
+        linked = db.session.scalar(
+            _linked_steps_query(course.id, pathway_id).with_only_columns(Step.id).limit(1)) is not None
+    if not linked:
         return LearnerState(linked=False)
     mirror = db.session.get(MoodleLearnerSync, (course.id, user_id))
     config, now = current_app.config, utcnow()
