@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
@@ -21,23 +20,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import ToolError
+from .services.cache import local_cache
 
 log = logging.getLogger("lti_tool.security")
 
 PERSONAL_DATA_TYPES = {"text/csv", "application/json", "application/pdf", "application/zip",
                        "application/x-zip-compressed", "text/calendar"}
 FRAME_ORIGINS_SECONDS = 30  # a newly registered platform can frame the tool within this time
-_frame_origins: dict[str, tuple[float, tuple[str, ...]]] = {}
+_frame_origins = local_cache(size=16)  # by database
 
 
 class BadInput(ToolError):
     status = 400
     code = "bad_input"
     messages = {"nul_byte": _l("The request contains a forbidden character (NUL).")}
-
-
-def forget_frame_origins() -> None:
-    _frame_origins.clear()
 
 
 def _origin(url: str | None) -> str | None:
@@ -55,9 +51,9 @@ def platform_origins(app: Flask) -> tuple[str, ...]:
     from models import Platform, db
 
     key = app.config["SQLALCHEMY_DATABASE_URI"]
-    memo = _frame_origins.get(key)
-    if memo and memo[0] > time.monotonic():
-        return memo[1]
+    origins = _frame_origins.get(key)
+    if origins is not None:
+        return origins
     try:
         # Its own connection: the request's transaction may have failed (this runs on error pages too).
         with db.engine.connect() as connection:
@@ -66,7 +62,7 @@ def platform_origins(app: Flask) -> tuple[str, ...]:
         log.warning("frame-ancestors: platforms could not be read; only the tool may frame this response")
         return ()
     origins = tuple(sorted({found for row in rows for found in map(_origin, row) if found}))
-    _frame_origins[key] = (time.monotonic() + FRAME_ORIGINS_SECONDS, origins)
+    _frame_origins.set(key, origins, timeout=FRAME_ORIGINS_SECONDS)
     return origins
 
 

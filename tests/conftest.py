@@ -82,13 +82,9 @@ def clean_database(app):
             else:
                 for table in tables:
                     connection.execute(table.delete())
-    app.extensions["lti_platform_keys"]._memo.clear()
-    from lti_tool.services.platforms import forget_registrations
+    from lti_tool.services.cache import clear_local_caches
 
-    forget_registrations()  # per-process memo of registrations: each test starts from the database
-    from lti_tool.services.platform_services import SharedTokenConnector
-
-    SharedTokenConnector._memo.clear()
+    clear_local_caches()  # what this process kept for seconds (key sets, tokens, framing origins)
 
 
 @pytest.fixture

@@ -1,14 +1,19 @@
-"""A small cache shared by every worker: Redis when REDIS_URL is set, else a database table.
+"""The tool's two caches, never the only copy of anything (losing an entry costs a refetch):
 
-Holds what is expensive to fetch and safe to share (platform JWKS, service access tokens). Never the only copy
-of anything: losing it costs a refetch.
+- the shared cache, seen by every worker: Redis when REDIS_URL is set, else a database table. It holds what is
+  expensive to fetch and safe to share (platform key sets, service access tokens);
+- `local_cache()`: what one process keeps for seconds to spare a read of the shared cache or the database on
+  every request (cachelib's SimpleCache: each entry with its time to live, a size bound). `clear_local_caches()`
+  empties them all, for tests.
 """
 from __future__ import annotations
 
 import json
+import weakref
 from datetime import timedelta
 from typing import Any
 
+from cachelib import SimpleCache
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -80,3 +85,18 @@ class RedisCache:
 
 def make_cache(redis_url: str | None):
     return RedisCache(redis_url) if redis_url else DatabaseCache()
+
+
+_local_caches: weakref.WeakSet[SimpleCache] = weakref.WeakSet()
+
+
+def local_cache(size: int = 500) -> SimpleCache:
+    """A per-process cache; give every entry a short `timeout` (seconds): other workers do not see it."""
+    cache = SimpleCache(threshold=size)
+    _local_caches.add(cache)
+    return cache
+
+
+def clear_local_caches() -> None:
+    for cache in list(_local_caches):
+        cache.clear()

@@ -13,16 +13,14 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 
-from itsdangerous import BadSignature
+from itsdangerous import BadSignature, Signer
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import LaunchState, db, utcnow
 
 from ..domain_errors import LaunchRefused
-from ..signing import KeyCachingSigner
 
 TABLE = LaunchState.__table__
 SALT = "lti-launch-state"
@@ -38,18 +36,17 @@ class IssuedState:
 SecretKeys = str | tuple[str, ...]  # one key, or older keys then the current one (Flask's SECRET_KEY_FALLBACKS)
 
 
-@lru_cache(maxsize=4)
-def _signer(secret_key: SecretKeys) -> KeyCachingSigner:
+def signer(secret_key: SecretKeys) -> Signer:
     # Signs with the last key, accepts any of them: a key rotation loses no launch in flight.
     keys = list(secret_key) if isinstance(secret_key, tuple) else secret_key
-    return KeyCachingSigner(keys, salt=SALT, key_derivation="hmac", digest_method=hashlib.sha256)
+    return Signer(keys, salt=SALT, key_derivation="hmac", digest_method=hashlib.sha256)
 
 
 def new_state(secret_key: SecretKeys, platform_id: int, *, now: float | None = None) -> IssuedState:
     """A fresh nonce and the signed state that carries it, for the registration `platform_id`."""
     nonce = secrets.token_urlsafe(16)
     issued_at = int(time.time() if now is None else now)
-    return IssuedState(_signer(secret_key).sign(f"{nonce}.{platform_id}.{issued_at}").decode(), nonce)
+    return IssuedState(signer(secret_key).sign(f"{nonce}.{platform_id}.{issued_at}").decode(), nonce)
 
 
 @dataclass(frozen=True)
@@ -75,7 +72,7 @@ def verify(secret_key: SecretKeys, state: str, nonce: str, platform_id: int, lif
     """Check, without the database, that the tool signed `state` for this registration, with this nonce, and
     that it has not expired."""
     try:
-        payload = _signer(secret_key).unsign(state).decode()
+        payload = signer(secret_key).unsign(state).decode()
         issued_nonce, issued_platform, issued_at = payload.split(".")
         issued_platform_id, issued_time = int(issued_platform), int(issued_at)
     except (BadSignature, ValueError):
@@ -94,14 +91,15 @@ def stored(state: str, nonce: str, platform_id: int) -> Redemption:
     return Redemption(state, nonce, platform_id, None)
 
 
-@lru_cache(maxsize=None)
-def _spend_statement(dialect: str):
-    # Built once per dialect. No conflict target: a used state (primary key) or a used nonce (unique) is a replay.
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+def _spend_statement(insert_for):
+    # No conflict target: a used state (primary key) or a used nonce (unique) is a replay.
     columns = ("state", "nonce", "platform_id", "created_at", "used_at", "expires_at")
     # preserve_rowcount: SQLAlchemy reports an INSERT's rowcount only when asked (PostgreSQL gives -1 otherwise).
     return insert_for(TABLE).values({name: bindparam(name, type_=TABLE.c[name].type) for name in columns}) \
         .on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+
+
+SPEND = {"postgresql": _spend_statement(postgresql.insert), "sqlite": _spend_statement(sqlite.insert)}  # built once
 
 
 def spend(connection, redemption: Redemption) -> None:
@@ -111,7 +109,7 @@ def spend(connection, redemption: Redemption) -> None:
         consume(redemption.state, redemption.nonce, redemption.platform_id, connection)
         return
     used = utcnow()
-    result = connection.execute(_spend_statement(connection.dialect.name), {
+    result = connection.execute(SPEND[connection.dialect.name], {
         "state": redemption.state, "nonce": redemption.nonce, "platform_id": redemption.platform_id,
         "created_at": redemption.issued_at, "used_at": used,
         "expires_at": redemption.issued_at + timedelta(seconds=redemption.lifetime_seconds)})

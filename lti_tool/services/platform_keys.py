@@ -1,19 +1,19 @@
 """Platform public keys (JWKS): fetched once, shared by all workers, refetched once when an unknown kid arrives.
 
-Two levels: a per-process memo (a minute at most, so a launch costs no I/O) over the shared cache (Redis or
+Two levels: a per-process cache (a minute at most, so a launch costs no I/O) over the shared cache (Redis or
 the database, an hour), over the platform's key set URL.
 """
 from __future__ import annotations
 
 import json
 import threading
-import time
 from typing import Any
 
 import jwt
 import requests
 
 from ..domain_errors import LaunchRefused
+from .cache import local_cache
 from .http import OutboundSession
 
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
@@ -30,7 +30,7 @@ class PlatformKeys:
         self.timeout = timeout
         # A total deadline: a key set that trickles in ends as the 502 page, not a worker held until killed.
         self.http = OutboundSession(timeout, max_bytes=max_bytes, allow_private=allow_private)
-        self._memo: dict[str, tuple[float, dict]] = {}
+        self.recent = local_cache()  # key sets by URL, for a minute at most
         self._parsed: dict[str, jwt.PyJWK] = {}
         self._lock = threading.Lock()
 
@@ -48,9 +48,9 @@ class PlatformKeys:
         return key
 
     def _key_set(self, url: str) -> dict:
-        memo = self._memo.get(url)
-        if memo and memo[0] > time.monotonic():
-            return memo[1]
+        key_set = self.recent.get(url)
+        if key_set is not None:
+            return key_set
         key_set = self.cache.get(f"jwks:{url}")
         if key_set is None:
             return self._fetch(url)
@@ -71,8 +71,7 @@ class PlatformKeys:
         return key_set
 
     def _remember(self, url: str, key_set: dict) -> None:
-        with self._lock:
-            self._memo[url] = (time.monotonic() + min(MEMO_SECONDS, self.cache_seconds), key_set)
+        self.recent.set(url, key_set, timeout=min(MEMO_SECONDS, self.cache_seconds))
 
     def _find(self, key_set: dict, kid: str, alg: str) -> jwt.PyJWK | None:
         for candidate in key_set.get("keys", []):

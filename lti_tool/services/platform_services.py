@@ -12,7 +12,6 @@ connector, so grades, roster and DPC all get it.
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Iterable
 
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from pylti1p3.exception import LtiException
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 
+from .cache import local_cache
 from .http import OutboundSession
 
 EXPIRY_MARGIN_SECONDS = 60
@@ -62,9 +62,11 @@ def allowed_origins(registration) -> set[tuple[str, str, int]]:
     return {found for found in map(origin, urls) if found is not None}
 
 
+# Per-process copy of the shared tokens (seconds), so that a burst of scores reads the shared cache once.
+_recent_tokens = local_cache()
+
+
 class SharedTokenConnector(ServiceConnector):
-    # Per-process copy of the shared tokens (a few seconds), so that a burst of scores reads the cache once.
-    _memo: dict[str, tuple[float, str]] = {}
     MEMO_SECONDS = 30
 
     def __init__(self, registration, cache, *, timeout: float = 10, session=None):
@@ -86,24 +88,24 @@ class SharedTokenConnector(ServiceConnector):
         return "token:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
-        memo = self._memo.get(scope_key)
-        if memo and memo[0] > time.monotonic():
-            return memo[1]
+        token = _recent_tokens.get(scope_key)
+        if token is not None:
+            return token
         token = self.cache.get(scope_key)
         if token:
-            self._memo[scope_key] = (time.monotonic() + self.MEMO_SECONDS, token)
+            _recent_tokens.set(scope_key, token, timeout=self.MEMO_SECONDS)
         return token
 
     def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float):
         ttl = int(expires_in or 0) - EXPIRY_MARGIN_SECONDS
         if ttl > 0:
             self.cache.set(scope_key, access_token, ttl)
-            self._memo[scope_key] = (time.monotonic() + min(ttl, self.MEMO_SECONDS), access_token)
+            _recent_tokens.set(scope_key, access_token, timeout=min(ttl, self.MEMO_SECONDS))
 
     def forget_token(self, scopes: Iterable[str]) -> None:
         """After a 401: the platform no longer accepts the cached token (revoked, expired early)."""
         key = self._scope_key(sorted(scopes))
-        self._memo.pop(key, None)
+        _recent_tokens.delete(key)
         self.cache.delete(key)
 
 

@@ -1,9 +1,7 @@
 """Registrations of platforms (Moodle sites) and their deployments."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from sqlalchemy import and_, bindparam, func, select, update
@@ -39,7 +37,6 @@ class RegistrationRecord:
     deployment_id: str | None = None
 
 
-@lru_cache(maxsize=None)
 def _lookup_statement(with_client_id: bool, with_deployment: bool):
     platform, deployment = Platform.__table__, Deployment.__table__
     columns = [platform.c[name] for name in RegistrationRecord.__dataclass_fields__ if name in platform.c]
@@ -57,36 +54,19 @@ def _lookup_statement(with_client_id: bool, with_deployment: bool):
     return statement.limit(2)
 
 
-# Registrations change rarely and every launch reads one twice (login, then launch): each process keeps the
-# ones it found for a few seconds. A removed registration or deployment stops launching within that time.
-REGISTRATION_MEMO_SECONDS = 10
-_memo: dict[tuple, tuple[float, RegistrationRecord]] = {}
+# Built once (a launch runs one at its login and one at the launch): with or without a client id, a deployment.
+LOOKUP_STATEMENTS = {(client, deployment): _lookup_statement(client, deployment)
+                     for client in (False, True) for deployment in (False, True)}
 
 
 def lookup_registration(issuer: str, client_id: str | None,
                         deployment_id: str | None = None) -> RegistrationRecord | None:
     """The registration for (issuer, client id) — without a client id only if the issuer has just one — with
-    the deployment named, if any (`deployment_pk` is None when that deployment is unknown)."""
-    key = (issuer, client_id, deployment_id)
-    memo = _memo.get(key)
-    if memo and memo[0] > time.monotonic():
-        return memo[1]
-    found = _lookup(issuer, client_id, deployment_id)
-    if found is not None and (deployment_id is None or found.deployment_pk is not None):  # never cache a miss
-        if len(_memo) > 1000:
-            _memo.clear()
-        _memo[key] = (time.monotonic() + REGISTRATION_MEMO_SECONDS, found)
-    return found
-
-
-def forget_registrations() -> None:
-    _memo.clear()
-
-
-def _lookup(issuer: str, client_id: str | None, deployment_id: str | None) -> RegistrationRecord | None:
-    statement = _lookup_statement(bool(client_id), deployment_id is not None)
+    the deployment named, if any (`deployment_pk` is None when that deployment is unknown). Read from the
+    database every time: a registration removed, or a deployment added, counts at once on every worker."""
+    statement = LOOKUP_STATEMENTS[bool(client_id), deployment_id is not None]
     rows = db.session.connection().execute(statement, {"issuer": issuer, "client_id": client_id,
-                                          "deployment_id": deployment_id}).all()
+                                                       "deployment_id": deployment_id}).all()
     if len(rows) != 1:
         return None
     return RegistrationRecord(**rows[0]._asdict())
@@ -137,7 +117,6 @@ def add_platform(*, issuer: str, client_id: str, auth_login_url: str, auth_token
     platform.product_family = product_family or platform.product_family
     platform.scopes = scopes or platform.scopes
     db.session.flush()
-    forget_registrations()
     for deployment_id in deployment_ids:
         add_deployment(platform, deployment_id)
     return platform
@@ -181,7 +160,6 @@ def remove_platform(platform_id: int) -> bool:
                                .execution_options(synchronize_session=False))
     db.session.delete(platform)
     db.session.flush()
-    forget_registrations()
     return True
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 
 from lti_tool.demo_platform.models import DemoActivity, DemoLineItem, DemoScore
 from lti_tool.services import grades
+from lti_tool.services.cache import clear_local_caches
 from models import GradeOutbox, Pathway, ResourceLink, db, utcnow
 from tests.fixtures.browser import LtiBrowser, parse_form, path_of
 from tests.fixtures.concurrency import at_once
@@ -132,9 +133,7 @@ def test_expired_token_is_dropped_and_the_score_retried(app, person, platform):
         assert keys
         for key in keys:
             app.extensions["lti_cache"].set(key, "revoked-token", 3600)
-        from lti_tool.services.platform_services import SharedTokenConnector
-
-        SharedTokenConnector._memo.clear()  # a worker started after the platform revoked the token
+        clear_local_caches()  # a worker started after the platform revoked the token
         db.session.execute(update(GradeOutbox).where(GradeOutbox.state == "sent").values(state="pending"))
         db.session.commit()
     make_all_due(app)

@@ -37,7 +37,7 @@ def test_keys_are_fetched_once_for_many_launches(lti, caplog):
 def test_keys_come_from_the_shared_cache_in_a_fresh_worker(lti, app, caplog):
     caplog.set_level(logging.INFO, logger="werkzeug")
     assert lti.launch().status_code == 303
-    app.extensions["lti_platform_keys"]._memo.clear()  # as if another worker served the next launch
+    app.extensions["lti_platform_keys"].recent.clear()  # as if another worker served the next launch
     assert lti.launch().status_code == 303
     assert jwks_fetches(caplog) == 1
 
@@ -67,7 +67,7 @@ def test_rotation_seen_by_one_worker_serves_the_others(lti, app, rotate_platform
     assert lti.launch().status_code == 303  # both "workers" know the old keys
     worker_1 = app.extensions["lti_platform_keys"]
     worker_2 = PlatformKeys(worker_1.cache, cache_seconds=3600, refetch_interval=30, timeout=5)
-    worker_2._memo = dict(worker_1._memo)
+    worker_2.recent.set(lti.platform.key_set_url, worker_1.recent.get(lti.platform.key_set_url), timeout=60)
     rotated = rotate_platform_key()
     assert lti.launch(platform=rotated).status_code == 303  # worker 1 refetches
     app.extensions["lti_platform_keys"] = worker_2

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from lti_tool import create_app, security
+from lti_tool import create_app
 from lti_tool.services import keys, platforms, workshops
+from lti_tool.services.cache import clear_local_caches
 from lti_tool.signing import secret_keys
 from models import Course, Pathway, ToolKey, User, db
 from tests.functional.test_pathways_flow import _any_csrf, build_pathway
@@ -32,7 +33,7 @@ def test_pages_carry_a_strict_policy_that_lets_only_the_platforms_frame_them(lti
                                auth_token_url="https://moodle.example.org/token",
                                key_set_url="https://moodle.example.org/certs")
         db.session.commit()
-    security.forget_frame_origins()
+    clear_local_caches()
     assert lti.launch(user="201").status_code == 303
     response = lti.client.get("/instructor/")
     policy = csp(response)

@@ -70,16 +70,42 @@ def test_session_cookie_has_the_tools_name_and_survives_a_key_rotation(tmp_path)
     assert stranger.get("/_session/get").json == {"uid": None, "deep_link": None}
 
 
-def test_session_cookies_signed_by_flasks_own_interface_still_open(tmp_path):
-    """Sessions opened before the compact serializer (Flask's tagged JSON) stay valid after the upgrade."""
-    from flask.sessions import SecureCookieSessionInterface
+def test_session_cookies_of_the_previous_release_still_open(tmp_path):
+    """The previous release signed sessions with Flask's signer but plain JSON: they open with Flask's own
+    serializer (tagged JSON without tags is plain JSON), so nobody is logged out by the upgrade."""
+    import hashlib
+    import json
+
+    from itsdangerous import URLSafeTimedSerializer
 
     app = _app(tmp_path)
     _session_route(app)
-    legacy = SecureCookieSessionInterface().get_signing_serializer(app)
+    previous = URLSafeTimedSerializer(["current"], salt="cookie-session", serializer=json,
+                                      signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1})
     client = app.test_client()
-    client.set_cookie("parcours_session", legacy.dumps({"uid": 12, "deep_link": {"settings": {"title": "é"}}}))
+    client.set_cookie("parcours_session", previous.dumps({"uid": 12, "deep_link": {"settings": {"title": "é"}}}))
     assert client.get("/_session/get").json == {"uid": 12, "deep_link": {"settings": {"title": "é"}}}
+
+
+def test_the_session_keeps_the_types_it_is_given(tmp_path):
+    """Flask's own serializer: a tuple stays a tuple, a datetime a datetime (a hand-made JSON one changed them)."""
+    from datetime import datetime, timezone
+
+    from flask import session
+
+    app = _app(tmp_path)
+    when = datetime(2026, 12, 3, 17, 30, tzinfo=timezone.utc)
+
+    @app.get("/_types/<action>")
+    def types_probe(action):
+        if action == "set":
+            session.update(pair=(1, "a"), when=when)
+            return ""
+        return repr((session["pair"], session["when"] == when))
+
+    client = app.test_client()
+    client.get("/_types/set")
+    assert client.get("/_types/get").text == "((1, 'a'), True)"
 
 
 def test_calendar_feed_urls_survive_a_key_rotation():

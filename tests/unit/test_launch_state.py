@@ -82,7 +82,7 @@ def test_a_nonce_is_single_use_even_under_another_state(app):
     issued = launch_state.new_state(SECRET, 1)
     assert redeem(app, issued) == "ok"
     same_nonce = launch_state.IssuedState(
-        launch_state._signer(SECRET).sign(f"{issued.nonce}.1.{int(time.time()) - 1}").decode(), issued.nonce)
+        launch_state.signer(SECRET).sign(f"{issued.nonce}.1.{int(time.time()) - 1}").decode(), issued.nonce)
     assert same_nonce.state != issued.state
     assert redeem(app, same_nonce) == "replayed_launch"
 

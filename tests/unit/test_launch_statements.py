@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import event, exc, select
 
-from lti_tool.services.launch_state import _spend_statement
+from lti_tool.services.launch_state import SPEND
 from models import CourseMembership, LaunchState, db
 
 PARIS = timezone(timedelta(hours=1))
@@ -17,7 +17,7 @@ def row(state, nonce, when):
 
 
 def spend(connection, values):
-    return connection.execute(_spend_statement(connection.dialect.name), values)
+    return connection.execute(SPEND[connection.dialect.name], values)
 
 
 def test_values_go_through_the_column_types(app):
