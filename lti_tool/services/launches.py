@@ -179,9 +179,10 @@ def _record_link(connection, course_id: int, platform_id: int, resource_link: di
 
 def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str, Any],
                   redemption: launch_state.Redemption, site_id: int | None = None) -> LaunchRecord:
-    """Spend the launch's state and record who launched from where, in one transaction of its own: a launch
-    refused on the way (a replay, a copied activity) leaves nothing behind. People and courses belong to the
-    site (`site_id`, its first registration), placements and service URLs to the registration launched."""
+    """Spend the launch's state and record who launched from where, in the request's transaction: a launch
+    refused on the way (a replay, a copied activity) is rolled back and leaves nothing behind. People and courses
+    belong to the site (`site_id`, its first registration), placements and service URLs to the registration
+    launched."""
     site_id = site_id or platform_id
     context = _object(claims.get(LTI + "context"))
     if not context.get("id"):
@@ -196,27 +197,27 @@ def record_launch(platform_id: int, deployment_pk: int | None, claims: dict[str,
     custom = _object(claims.get(LTI + "custom"))
     lti_roles = [role[:300] for role in claims.get(LTI + "roles") or [] if isinstance(role, str)][:50]
     role = map_role(lti_roles)
-    with db.engine.begin() as connection:
-        launch_state.spend(connection, redemption)
-        user_id = _upsert(connection, USER_UPSERT, {
-            "platform_id": site_id, "sub": _text(claims["sub"], 255),
-            "name": _text(claims.get("name"), 300), "given_name": _text(claims.get("given_name"), 200),
-            "family_name": _text(claims.get("family_name"), 200), "email": _text(claims.get("email"), 320),
-            "person_sourcedid": _text(lis.get("person_sourcedid"), 255),
-            "locale": locale, "created_at": now, "last_launch_at": now,
-        })
-        course_id = _record_course(connection, {
-            "platform_id": site_id, "deployment_id": deployment_pk, "context_id": _text(context["id"], 255),
-            "label": _text(context.get("label"), 255), "title": _text(context.get("title"), 500),
-            "memberships_url": _url(nrps.get("context_memberships_url")),
-            "lineitems_url": _url(ags.get("lineitems")), "services_platform_id": platform_id, "created_at": now,
-        })
-        pathway_id = _linked_pathway(connection, custom, course_id)
-        link_id = None
-        if resource_link.get("id"):
-            link_id = _record_link(connection, course_id, platform_id, resource_link, custom, ags, pathway_id, now)
-        _upsert(connection, MEMBERSHIP_UPSERT, {
-            "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
-        })
+    connection = db.session.connection()
+    launch_state.spend(connection, redemption)
+    user_id = _upsert(connection, USER_UPSERT, {
+        "platform_id": site_id, "sub": _text(claims["sub"], 255),
+        "name": _text(claims.get("name"), 300), "given_name": _text(claims.get("given_name"), 200),
+        "family_name": _text(claims.get("family_name"), 200), "email": _text(claims.get("email"), 320),
+        "person_sourcedid": _text(lis.get("person_sourcedid"), 255),
+        "locale": locale, "created_at": now, "last_launch_at": now,
+    })
+    course_id = _record_course(connection, {
+        "platform_id": site_id, "deployment_id": deployment_pk, "context_id": _text(context["id"], 255),
+        "label": _text(context.get("label"), 255), "title": _text(context.get("title"), 500),
+        "memberships_url": _url(nrps.get("context_memberships_url")),
+        "lineitems_url": _url(ags.get("lineitems")), "services_platform_id": platform_id, "created_at": now,
+    })
+    pathway_id = _linked_pathway(connection, custom, course_id)
+    link_id = None
+    if resource_link.get("id"):
+        link_id = _record_link(connection, course_id, platform_id, resource_link, custom, ags, pathway_id, now)
+    _upsert(connection, MEMBERSHIP_UPSERT, {
+        "user_id": user_id, "course_id": course_id, "role": role, "lti_roles": lti_roles, "updated_at": now,
+    })
     return LaunchRecord(user_id=user_id, course_id=course_id, resource_link_id=link_id, role=role, locale=locale,
                         pathway_id=pathway_id)
