@@ -1,27 +1,7 @@
 """Where a learner's launch lands: their course's pathway, on the first page (no redirect more), read in a
 handful of statements whatever the number of steps, sessions and bookings."""
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
-from models import db
+from tests.fixtures.statements import recorded_statements as statements
 from tests.functional.test_pathways_flow import build_pathway, fill_profile, post, publish, schedule
-
-
-@contextmanager
-def statements(app):
-    seen = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_launch_lands_on_the_only_pathway_in_few_statements(app, person):

@@ -1,9 +1,10 @@
 """What a launch writes: unchanged courses and links are not rewritten, changed ones are, and a refused launch
 leaves nothing that a later launch would rely on."""
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from models import Course, CourseMembership, LaunchState, ResourceLink, User, db
+from tests.fixtures.statements import recorded_statements
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 
@@ -11,16 +12,8 @@ LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 @pytest.fixture
 def statements(app):
     """The SQL statements sent to the database, as they go."""
-    sent = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield sent
-    event.remove(engine, "before_cursor_execute", record)
+    with recorded_statements(app) as sent:
+        yield sent
 
 
 def writes_to(sent, table):
