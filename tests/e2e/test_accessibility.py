@@ -74,6 +74,7 @@ def test_every_learner_page_is_accessible_at_both_sizes(browser, app, demo, shot
         page.click("form button[type=submit]")
         page.wait_for_url(re.compile(r".*/learner/(pathways/\d+)?$"))
         for name, path in (
+            ("learner-home", "/learner/"),  # where a launch lands: the course's only pathway
             ("learner-pathway", f"/learner/pathways/{demo['pathway']}"),
             ("learner-module", f"/learner/steps/{demo['steps']['MOOC : iatrogénie et sujet âgé']}"),
             ("learner-questionnaire", f"/learner/steps/{demo['steps']['Pré-test : vos repères']}"),

@@ -60,6 +60,7 @@ def test_validation_goes_to_its_own_grade_item_with_certificate_and_declaration(
         assert score.score_given == 1 and "DPC-12342500011-26.001-" in score.comment and "26.001" in score.comment
     pdf = learner.get(f"/learner/pathways/{pathway_id}/certificate.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert "Mon attestation de participation DPC (PDF)" in learner.get("/learner/").text  # on the landing page
     assert instructor.get(f"{decide}/certificate.pdf").data.startswith(b"%PDF")
     declaration = instructor.get(f"/instructor/pathways/{pathway_id}/dpc/declaration.csv").data.decode("utf-8-sig")
     lines = declaration.strip().splitlines()
@@ -75,6 +76,7 @@ def test_validation_goes_to_its_own_grade_item_with_certificate_and_declaration(
         assert last.score_given == 0 and "émargement contesté" in last.comment
         assert db.session.scalars(select(DemoLineItem).where(DemoLineItem.tag == "validation-dpc")).one().id == item.id
     assert learner.get(f"/learner/pathways/{pathway_id}/certificate.pdf").status_code == 409
+    assert "Mon attestation de participation DPC" not in learner.get("/learner/").text
 
 
 def test_validation_refused_when_a_rule_is_not_met(app, person, platform):
