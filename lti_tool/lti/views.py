@@ -62,6 +62,7 @@ def launch():
     try:
         record = launches.record_launch(tool_conf.platform.id, tool_conf.deployment_pk, claims, message.redemption,
                                         site_id=tool_conf.platform.site_id)
+        db.session.commit()  # recorded before the browser gets a session that points at it
     except IntegrityError as error:  # the registration was removed meanwhile, by another request
         raise LaunchRefused("unknown_platform", "registration removed") from error
     start_session(user_id=record.user_id, course_id=record.course_id, platform_id=tool_conf.platform.site_id,

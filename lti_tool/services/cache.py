@@ -91,7 +91,8 @@ _local_caches: weakref.WeakSet[SimpleCache] = weakref.WeakSet()
 
 
 def local_cache(size: int = 500) -> SimpleCache:
-    """A per-process cache; give every entry a short `timeout` (seconds): other workers do not see it."""
+    """A per-process cache; give every entry a short `timeout` in seconds, above 0 (cachelib's 0 means forever):
+    other workers do not see it."""
     cache = SimpleCache(threshold=size)
     _local_caches.add(cache)
     return cache

@@ -36,10 +36,6 @@ def completions(enrolment: Enrolment) -> dict[int, StepCompletion]:
 COUNTED_TIME = or_(Step.moodle_cmid.is_(None), ActivityInterval.source == "moodle")
 
 
-def minutes_by_step(enrolment: Enrolment) -> dict[int, float]:
-    return {row.step.id: row.minutes for row in statuses(enrolment) if row.minutes}
-
-
 # The pathway's steps in order, each with the learner's completion and counted seconds (built once: the
 # learner's pathway page reads it on every visit).
 STEP_STATUSES = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 
 from models import (
     ActivityInterval,
@@ -248,9 +248,8 @@ def certificate_for(enrolment: Enrolment) -> tuple[bytes, str]:
     return certificate_pdf(enrolment, programme, validation), f"attestation-{validation.certificate_number}.pdf"
 
 
-def is_validated(enrolment: Enrolment) -> bool:
-    return db.session.scalar(select(func.count()).select_from(DpcValidation).where(
-        DpcValidation.enrolment_id == enrolment.id, DpcValidation.state == DpcValidation.GRANTED)) > 0
+# Whether an enrolment's DPC participation is validated, as a correlated EXISTS (the learner's pathway page).
+VALIDATED = exists().where(DpcValidation.enrolment_id == Enrolment.id, DpcValidation.state == DpcValidation.GRANTED)
 
 
 def evidence_pack(session, label) -> bytes:

@@ -2,25 +2,23 @@
 
 The pathway, the learner's enrolment, their reminders choice and whether their DPC participation is validated
 come in one query; the steps with their completions and counted time in one (`completion.statuses`); the
-workshop sessions with the learner's bookings in one. Notices are read only when the learner holds a booking
-(they are about bookings), the Moodle mirror only when a step is a Moodle activity.
+sessions with the learner's bookings in one. Notices are read only when the learner has a booking in the pathway,
+whatever its state (a notice is about a booking), the Moodle mirror only when a step is a Moodle activity.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, select
 
 from models import (
     Booking,
     BookingNotice,
     Course,
-    DpcValidation,
     Enrolment,
     NotificationPreference,
     Pathway,
-    StepKind,
     User,
     WorkshopSession,
     db,
@@ -28,7 +26,7 @@ from models import (
 )
 
 from ..domain_errors import NotFound
-from . import completion, moodle, pathways, workshops
+from . import completion, dpc, moodle, pathways, workshops
 from .completion import StepStatus
 
 
@@ -38,7 +36,7 @@ class LearnerPathway:
     enrolment: Enrolment
     rows: list[StepStatus]
     next_row: StepStatus | None
-    sessions: dict[int, list[WorkshopSession]]  # by workshop step: sessions to come, or booked
+    sessions: dict[int, list[WorkshopSession]]  # by step: sessions to come, or booked (workshops show them)
     bookings: dict[int, Booking]  # by session
     notices: list[BookingNotice]  # unseen until now: marked seen
     dpc_validated: bool
@@ -49,8 +47,7 @@ class LearnerPathway:
 
 # The pathway with the learner's enrolment, reminders choice and DPC validation (built once: see `learner_pathway`).
 PATHWAY_FOR_LEARNER = (
-    select(Pathway, Enrolment, NotificationPreference.reminders,
-           exists().where(DpcValidation.enrolment_id == Enrolment.id, DpcValidation.state == DpcValidation.GRANTED))
+    select(Pathway, Enrolment, NotificationPreference.reminders, dpc.VALIDATED)
     .outerjoin(Enrolment, (Enrolment.pathway_id == Pathway.id) & (Enrolment.user_id == bindparam("user_id")))
     .outerjoin(NotificationPreference, (NotificationPreference.pathway_id == Pathway.id)
                & (NotificationPreference.user_id == bindparam("user_id")))
@@ -67,8 +64,8 @@ def learner_pathway(pathway_id: int, user: User, course: Course) -> LearnerPathw
     if enrolment is None:
         enrolment = pathways.enrol(pathway, user)
     rows = completion.statuses(enrolment)
-    sessions, bookings = workshops.learner_sessions(
-        [row.step.id for row in rows if row.step.kind == StepKind.WORKSHOP], user.id)
+    # Every step's sessions: a step that is no longer a workshop keeps its bookings, and their notices.
+    sessions, bookings = workshops.learner_sessions([row.step.id for row in rows], user.id)
     return LearnerPathway(
         pathway=pathway, enrolment=enrolment, rows=rows, next_row=completion.next_step(rows),
         sessions=sessions, bookings=bookings,

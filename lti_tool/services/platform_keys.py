@@ -71,7 +71,9 @@ class PlatformKeys:
         return key_set
 
     def _remember(self, url: str, key_set: dict) -> None:
-        self.recent.set(url, key_set, timeout=min(MEMO_SECONDS, self.cache_seconds))
+        seconds = min(MEMO_SECONDS, self.cache_seconds)
+        if seconds > 0:  # no caching asked for: nothing kept here either (cachelib's 0 would mean forever)
+            self.recent.set(url, key_set, timeout=seconds)
 
     def _find(self, key_set: dict, kid: str, alg: str) -> jwt.PyJWK | None:
         for candidate in key_set.get("keys", []):

@@ -9,10 +9,6 @@ from models import Enrolment, LearnerProfile, User, db, utcnow
 from . import identifiers
 
 
-def get_profile(user_id: int) -> LearnerProfile | None:
-    return db.session.get(LearnerProfile, user_id)
-
-
 def prefill(user: User) -> dict:
     """What the launch tells us: Moodle's idnumber ($Person.sourcedId) may hold the RPPS number."""
     candidate = identifiers.normalise(user.person_sourcedid)

@@ -71,7 +71,7 @@ def sessions_for_step(step_id: int) -> list[WorkshopSession]:
                                    .order_by(WorkshopSession.starts_at)))
 
 
-# A learner's pathway page: the sessions of its workshop steps, each with the learner's booking if any.
+# A learner's pathway page: the sessions of its steps, each with the learner's booking if any.
 SESSIONS_WITH_BOOKING = (
     select(WorkshopSession, Booking)
     .outerjoin(Booking, (Booking.session_id == WorkshopSession.id) & (Booking.user_id == bindparam("user_id")))
@@ -80,8 +80,8 @@ SESSIONS_WITH_BOOKING = (
 
 
 def learner_sessions(step_ids: list[int], user_id: int, now: datetime | None = None):
-    """For a learner's pathway page, in one query: per workshop step the sessions still to come or booked,
-    and the learner's bookings by session."""
+    """For a learner's pathway page, in one query: per step the sessions still to come or booked, and the
+    learner's bookings by session."""
     now = now or utcnow()
     if not step_ids:
         return {}, {}

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from lti_tool.services import profiles, workshops
-from models import Booking, BookingNotice, User, WorkshopSession, db
+from models import Booking, BookingNotice, LearnerProfile, User, WorkshopSession, db
 from tests.e2e.test_accessibility import _contexts, _visit, browser, demo, shots  # noqa: F401 (fixtures)
 from tests.e2e.test_browser import launch_from_demo
 from tests.fixtures.browser import check_page
@@ -67,7 +67,7 @@ def test_the_promotion_banner_is_accessible(browser, app, demo, shots):
     winter = _winter_session(app)
     with app.app_context():
         learner = db.session.scalars(select(User).where(User.sub == "101")).one()
-        if profiles.get_profile(learner.id) is None:
+        if db.session.get(LearnerProfile, learner.id) is None:
             profiles.save_profile(learner, {"profession": "infirmier"})
         booking = db.session.scalars(select(Booking).where(Booking.user_id == learner.id,
                                                            Booking.session_id == winter)).first()

@@ -367,3 +367,48 @@ def test_state_stored_by_the_previous_release_launches_once(lti, app, client):
     token = lti.platform.sign(lti.claims("nonce-stored-before"))
     assert lti.post_launch(token, "state-stored-before").status_code == 303
     assert_refused(lti.post_launch(token, "state-stored-before"), "replayed_launch")
+
+
+def test_a_registration_removed_during_the_launch_is_refused_and_leaves_no_session(lti, app, monkeypatch,
+                                                                                    nothing_created):
+    """Another request removes the registration between the launch's checks and its writes: a 4xx, nothing
+    recorded, and no session (the launch commits before it starts one)."""
+    from sqlalchemy import delete
+
+    from lti_tool.services import launches
+    from models import Platform
+
+    record = launches.record_launch
+
+    def removed_meanwhile(*args, **kwargs):
+        with db.engine.begin() as connection:  # another request's transaction
+            connection.execute(delete(Platform))
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(launches, "record_launch", removed_meanwhile)
+    response = lti.launch()
+    assert_refused(response, "unknown_platform")
+    cookie = response.headers.get("Set-Cookie") or ""
+    assert "parcours_session" not in cookie or "parcours_session=;" in cookie  # none, or one removed
+
+
+def test_a_launch_that_cannot_be_saved_starts_no_session(lti, app, monkeypatch):
+    """The database refuses the launch's commit (full disk, lost connection): an error page, and no session
+    pointing at rows that were never saved (the state was not spent: the launch can be tried again)."""
+    from sqlalchemy.exc import OperationalError
+
+    def refused(*args, **kwargs):
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    state, nonce = lti.login()
+    token = lti.platform.sign(lti.claims(nonce))
+    monkeypatch.setattr(db.session, "commit", refused)
+    response = lti.post_launch(token, state)
+    monkeypatch.undo()
+    assert response.status_code >= 500
+    cookie = response.headers.get("Set-Cookie") or ""
+    assert "parcours_session" not in cookie or "parcours_session=;" in cookie
+    with lti.client.session_transaction() as session:
+        assert "uid" not in session
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -21,14 +21,13 @@ class LearnerState:
     stale: bool = False
 
 
-def learner_state(user_id: int, course: Course, pathway_id: int | None = None, *,
-                  linked: bool | None = None) -> LearnerState:
-    """The learner's Moodle state in the course; not linked when the pathway shown (or the whole course) has no
-    step that is a Moodle activity, so such a page says nothing of Moodle. A caller that has the pathway's steps
-    says whether one is linked (`linked`); else it is looked up."""
+def learner_state(user_id: int, course: Course, *, linked: bool | None = None) -> LearnerState:
+    """The learner's Moodle state in the course; not linked when no step shown is a Moodle activity, so such a
+    page says nothing of Moodle. The pathway page says whether one of its steps is (`linked`); else any step of
+    the course counts (the refresh)."""
     if linked is None:
         linked = db.session.scalar(
-            _linked_steps_query(course.id, pathway_id).with_only_columns(Step.id).limit(1)) is not None
+            _linked_steps_query(course.id).with_only_columns(Step.id).limit(1)) is not None
     if not linked:
         return LearnerState(linked=False)
     mirror = db.session.get(MoodleLearnerSync, (course.id, user_id))
