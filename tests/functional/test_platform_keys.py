@@ -76,3 +76,16 @@ def test_rotation_seen_by_one_worker_serves_the_others(lti, app, rotate_platform
     finally:
         app.extensions["lti_platform_keys"] = worker_1
     assert jwks_fetches(caplog) == 2
+
+
+def test_without_cache_time_no_worker_keeps_the_keys(app):
+    """LTI_JWKS_CACHE_SECONDS = 0 asks for no caching: the process keeps nothing either (for cachelib, 0 would
+    mean forever, and a removed key would be accepted until the worker restarts)."""
+    from lti_tool.services.platform_keys import PlatformKeys
+
+    keys = PlatformKeys(app.extensions["lti_cache"], cache_seconds=0, refetch_interval=30, timeout=5)
+    keys._remember("https://moodle.example/certs", {"keys": []})
+    assert keys.recent.get("https://moodle.example/certs") is None
+    keys = PlatformKeys(app.extensions["lti_cache"], cache_seconds=3600, refetch_interval=30, timeout=5)
+    keys._remember("https://moodle.example/certs", {"keys": []})
+    assert keys.recent.get("https://moodle.example/certs") == {"keys": []}
