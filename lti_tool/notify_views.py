@@ -3,14 +3,16 @@ needed: it is opened from a mail client), the learner's choice about reminders, 
 show a learner's messages to instructors and the e-mail status to administrators."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, current_app, flash, redirect, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, url_for
 from flask_babel import gettext as _
 
 from models import Enrolment, NotificationPreference, Role, db, utcnow
 
 from .auth import current_launch, role_required
+from .documents import certificate_file
+from .downloads import attachment
 from .errors import NotFound
-from .services import dpc, pathways
+from .services import pathways
 from .services.notifications import channels, outbox
 from .services.notifications.messages import enrolment_from_token, kind_label
 
@@ -23,9 +25,8 @@ def certificate(token: str):
     enrolment = db.session.get(Enrolment, enrolment_id) if enrolment_id else None
     if enrolment is None:
         raise NotFound()
-    body, filename = dpc.certificate_for(enrolment)  # refused (4xx) once the validation is withdrawn
-    return Response(body, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+    body, filename = certificate_file(enrolment)  # refused (4xx) once the validation is withdrawn
+    return attachment(body, filename, "application/pdf")
 
 
 @bp.post("/learner/pathways/<int:pathway_id>/reminders")

@@ -9,6 +9,7 @@ from models import Role, User, WorkshopSession, db
 
 from .auth import current_launch, role_required
 from .domain_errors import InvalidInput
+from .downloads import csv_attachment
 from .errors import NotFound
 from .services import pathways, surveys
 from .services.notifications.messages import locale_of
@@ -43,6 +44,7 @@ def results(pathway_id: int):
     launch = current_launch()
     pathway = pathways.get_pathway(pathway_id, launch.course.id)
     if request.args.get("format") == "csv":
-        return surveys.csv_response(pathway.id, f"satisfaction-parcours-{pathway.id}.csv")
+        columns, rows = surveys.answers_table(pathway.id)
+        return csv_attachment(columns, rows, f"satisfaction-parcours-{pathway.id}.csv")
     return render_template("surveys/results.html", launch=launch, pathway=pathway, kinds=surveys.KINDS,
                            results=surveys.results(pathway.id), questions=surveys.QUESTIONS)

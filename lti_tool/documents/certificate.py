@@ -75,3 +75,9 @@ def certificate_pdf(enrolment: Enrolment, programme: DpcProgramme, validation: D
     pdf.multi_cell(0, 4.5, "Document à conserver : il peut être demandé lors d'un contrôle de l'Agence nationale du DPC "
                            "(ANDPC) ou de l'ordre professionnel.", new_x="LMARGIN", new_y="NEXT")
     return pdf.output_bytes()
+
+
+def certificate_file(enrolment: Enrolment) -> tuple[bytes, str]:
+    """The certificate of a validated participation and its file name; refused once withdrawn."""
+    programme, validation = dpc.granted(enrolment)
+    return certificate_pdf(enrolment, programme, validation), f"attestation-{validation.certificate_number}.pdf"

@@ -1,12 +1,13 @@
 """Half-days of a session: the roster (marks, rotating check-in code), certification, the printable sheet."""
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import current_app, jsonify, redirect, render_template, request, url_for
 
 from models import utcnow
 
 from .. import documents
 from ..auth import current_launch, role_required
+from ..downloads import attachment
 from ..errors import NotFound, Refused, wants_json
 from ..services import attendance, professions, signatures
 from . import bp
@@ -72,9 +73,7 @@ def sheet(half_day_id: int):
     if request.args.get("format") == "pdf":
         pdf = documents.sheet_pdf(half_day, people, marks, label=professions.label,
                                   signatures=signatures.for_sheet(half_day.id))
-        return Response(pdf, mimetype="application/pdf", headers={
-            "Content-Disposition":
-                f'attachment; filename="emargement-{half_day.day.isoformat()}-{half_day.period}.pdf"'})
+        return attachment(pdf, f"emargement-{half_day.day.isoformat()}-{half_day.period}.pdf", "application/pdf")
     return _render_sheet(half_day, people, marks)
 
 

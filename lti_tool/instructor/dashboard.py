@@ -5,6 +5,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth import current_launch, role_required
+from ..downloads import csv_attachment
 from ..errors import NotFound
 from ..services import completion, csv_export, dashboard, pathways, professions, questionnaires, session_lifecycle
 from ..services.roster import never_opened
@@ -49,7 +50,7 @@ def export_csv(pathway_id: int, table: str):
         rows = EXPORTS[table](pathway.id)
     else:
         raise NotFound()
-    return csv_export.response(csv_export.DASHBOARD[table], rows, f"parcours-{pathway.id}-{table}.csv")
+    return csv_attachment(csv_export.DASHBOARD[table], rows, f"parcours-{pathway.id}-{table}.csv")
 
 
 @bp.route("/pathways/<int:pathway_id>/learners/<int:enrolment_id>", methods=["GET", "POST"])

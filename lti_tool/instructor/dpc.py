@@ -1,11 +1,13 @@
 """DPC: the programme of a pathway, validations and withdrawals, certificates, the declaration and the evidence pack."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from ..auth import current_launch, role_required
+from ..documents import certificate_file, evidence_pack
+from ..downloads import attachment, csv_attachment
 from ..errors import Refused
 from ..forms import first_errors, form_data
 from ..schemas.pathway import DpcProgrammeSchema
@@ -62,9 +64,8 @@ def dpc_decide(pathway_id: int, enrolment_id: int):
 @role_required(INSTRUCTOR)
 def dpc_certificate(pathway_id: int, enrolment_id: int):
     pathway = pathways.get_pathway(pathway_id, launch_course().id)
-    body, filename = dpc.certificate_for(enrolment_in(pathway, enrolment_id))
-    return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    body, filename = certificate_file(enrolment_in(pathway, enrolment_id))
+    return attachment(body, filename, "application/pdf")
 
 
 @bp.get("/pathways/<int:pathway_id>/dpc/declaration.csv")
@@ -73,7 +74,7 @@ def dpc_declaration(pathway_id: int):
     pathway = pathways.get_pathway(pathway_id, launch_course().id)
     if dpc.programme_of(pathway.id) is None:
         raise Refused("dpc_no_programme")
-    return csv_export.response(csv_export.DECLARATION, dpc.declaration_rows(pathway.id),
+    return csv_attachment(csv_export.DECLARATION, dpc.declaration_rows(pathway.id),
                                f"declaration-dpc-{pathway.id}.csv")
 
 
@@ -81,5 +82,5 @@ def dpc_declaration(pathway_id: int):
 @role_required(INSTRUCTOR)
 def evidence(session_id: int):
     found = get_session(session_id)
-    return Response(dpc.evidence_pack(found, professions.label), mimetype="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="dossier-dpc-session-{found.id}.zip"'})
+    return attachment(evidence_pack(found, professions.label), f"dossier-dpc-session-{found.id}.zip",
+                      "application/zip")

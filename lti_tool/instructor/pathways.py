@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from models import StepKind
 
 from ..auth import current_launch, role_required
+from ..downloads import attachment
 from ..errors import InvalidInput
 from ..forms import first_errors, form_data
 from ..schemas.pathway import PathwaySchema, SharedPathwaySchema, StepSchema, parse_questions
@@ -177,8 +178,7 @@ def move_step(step_id: int):
 def share(pathway_id: int):
     pathway = pathways.get_pathway(pathway_id, launch_course().id)
     body = json.dumps(sharing.export_pathway(pathway), ensure_ascii=False, indent=2)
-    return Response(body, mimetype="application/json", headers={
-        "Content-Disposition": f'attachment; filename="parcours-{pathway.id}.json"'})
+    return attachment(body, f"parcours-{pathway.id}.json", "application/json")
 
 
 @bp.post("/pathways/import")

@@ -8,10 +8,12 @@ from marshmallow import ValidationError
 from models import Role, StepKind, WorkshopSession, db
 
 from ..auth import current_launch, role_required
+from ..documents import certificate_file
+from ..downloads import attachment
 from ..errors import NotFound, Refused, wants_json
 from ..forms import first_errors, form_data
 from ..schemas.profile import ProfileSchema
-from ..services import (attendance, completion, dpc, learner_pathway, moodle, pathways, professions, profiles,
+from ..services import (attendance, completion, learner_pathway, moodle, pathways, professions, profiles,
                         questionnaires, signatures, workshops)
 from ..signing import secret_keys
 from . import bp
@@ -195,8 +197,7 @@ def session_ical(session_id: int):
     body = workshops.ical([session], url_for_session=lambda s: url_for("learner.pathway", pathway_id=s.step.pathway_id,
                                                                         _external=True),
                           calendar_name=session.step.pathway.title)
-    return body, 200, {"Content-Type": "text/calendar; charset=utf-8",
-                       "Content-Disposition": f'attachment; filename="atelier-{session.id}.ics"'}
+    return attachment(body, f"atelier-{session.id}.ics", "text/calendar")
 
 
 @bp.get("/calendar")
@@ -265,9 +266,7 @@ def signature(half_day_id: int):
 @bp.get("/pathways/<int:pathway_id>/certificate.pdf")
 @role_required(Role.LEARNER)
 def certificate(pathway_id: int):
-    from flask import Response
-
     launch = current_launch()
     found = pathways.get_pathway(pathway_id, launch.course.id)
-    body, filename = dpc.certificate_for(pathways.enrol(found, launch.user))
-    return Response(body, mimetype="application/pdf", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    body, filename = certificate_file(pathways.enrol(found, launch.user))
+    return attachment(body, filename, "application/pdf")

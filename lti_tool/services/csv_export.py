@@ -19,7 +19,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
-from flask import Response
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -93,12 +92,6 @@ def write(columns: list[Column], rows: Iterable[Mapping]) -> bytes:
     for row in rows:
         writer.writerow([cell(row.get(column.key), style, column.labels) for column in columns])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def response(columns: list[Column], rows: Iterable[Mapping], filename: str) -> Response:
-    # Personal data: never kept by a shared cache or the browser's.
-    return Response(write(columns, rows), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 # Codes stored in the database, in words.

@@ -237,66 +237,55 @@ def declaration_rows(pathway_id: int) -> list[dict]:
     return rows
 
 
-def certificate_for(enrolment: Enrolment) -> tuple[bytes, str]:
-    """The certificate PDF and its file name; only for a validated participation."""
+def granted(enrolment: Enrolment) -> tuple[DpcProgramme, DpcValidation]:
+    """The programme and the validation of a validated participation (what its certificate says); refused when
+    there is none or it was withdrawn."""
     programme = programme_of(enrolment.pathway_id)
     validation = validations(enrolment.pathway_id).get(enrolment.id)
     if programme is None or validation is None or validation.state != DpcValidation.GRANTED:
         raise Refused("dpc_not_validated")
-    from ..documents import certificate_pdf  # the layout lives with the documents; the rules stay here
-
-    return certificate_pdf(enrolment, programme, validation), f"attestation-{validation.certificate_number}.pdf"
+    return programme, validation
 
 
 # Whether an enrolment's DPC participation is validated, as a correlated EXISTS (the learner's pathway page).
 VALIDATED = exists().where(DpcValidation.enrolment_id == Enrolment.id, DpcValidation.state == DpcValidation.GRANTED)
 
 
-def evidence_pack(session, label) -> bytes:
-    """A ZIP for the DPC file of one workshop session: the certified half-day sheets (PDF, with the signatures),
-    the online time logs and the questionnaire results of its participants (CSV)."""
-    import io
-    import zipfile
+@dataclass(frozen=True)
+class SessionEvidence:
+    """What the DPC file of one workshop session holds besides its sheets: its confirmed participants, their
+    online time log and their questionnaire results (rows of csv_export.TIME_LOG and QUESTIONNAIRE_RESULTS)."""
+    people: list  # rows of (id, name, profession), by family name
+    times: list[dict]
+    results: list[dict]
 
+
+def session_evidence(session: WorkshopSession) -> SessionEvidence:
     from models import Booking
 
-    from ..documents import sheet_pdf
-    from . import attendance, signatures
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        people = db.session.execute(
-            select(User.id, User.name, Booking.profession).join(Booking, Booking.user_id == User.id)
-            .where(Booking.session_id == session.id, Booking.status == Booking.CONFIRMED)
-            .order_by(User.family_name, User.name)).all()
-        for half in session.half_days:
-            name = f"emargement-{half.day.isoformat()}-{half.period}{'' if half.certified_at else '-NON-CERTIFIEE'}.pdf"
-            archive.writestr(name, sheet_pdf(half, people, attendance.latest_marks(half.id), label=label,
-                                             signatures=signatures.for_sheet(half.id)))
-        user_ids = [person.id for person in people]
-        enrolments = {e.user_id: e for e in db.session.scalars(select(Enrolment).where(
-            Enrolment.pathway_id == session.step.pathway_id, Enrolment.user_id.in_(user_ids)))}
-        names = {person.id: person.name for person in people}
-        times = []
-        for interval, step_title in db.session.execute(
-                select(ActivityInterval, Step.title).join(Step, Step.id == ActivityInterval.step_id)
-                .where(ActivityInterval.enrolment_id.in_([e.id for e in enrolments.values()]))
-                .order_by(ActivityInterval.enrolment_id, ActivityInterval.started_at)):
-            owner = next(uid for uid, e in enrolments.items() if e.id == interval.enrolment_id)
-            times.append({"participant": names[owner], "step": step_title, "start": interval.started_at,
-                          "end": interval.ended_at, "seconds": interval.seconds, "source": interval.source})
-        archive.writestr("temps-en-ligne.csv", csv_export.write(csv_export.TIME_LOG, times))
-        results = []
-        for attempt, step_title, role in db.session.execute(
-                select(QuestionnaireAttempt, Step.title, Step.questionnaire_role)
-                .join(Step, Step.id == QuestionnaireAttempt.step_id)
-                .where(QuestionnaireAttempt.enrolment_id.in_([e.id for e in enrolments.values()]))
-                .order_by(QuestionnaireAttempt.enrolment_id, QuestionnaireAttempt.id)):
-            owner = next(uid for uid, e in enrolments.items() if e.id == attempt.enrolment_id)
-            results.append({"participant": names[owner], "questionnaire": step_title, "role": role,
-                            "score": attempt.score, "date": attempt.submitted_at})
-        archive.writestr("questionnaires.csv", csv_export.write(csv_export.QUESTIONNAIRE_RESULTS, results))
-    return buffer.getvalue()
+    people = db.session.execute(
+        select(User.id, User.name, Booking.profession).join(Booking, Booking.user_id == User.id)
+        .where(Booking.session_id == session.id, Booking.status == Booking.CONFIRMED)
+        .order_by(User.family_name, User.name)).all()
+    user_ids = [person.id for person in people]
+    enrolments = {e.user_id: e for e in db.session.scalars(select(Enrolment).where(
+        Enrolment.pathway_id == session.step.pathway_id, Enrolment.user_id.in_(user_ids)))}
+    names = {person.id: person.name for person in people}
+    owners = {enrolment.id: names[user_id] for user_id, enrolment in enrolments.items()}
+    times = [{"participant": owners[interval.enrolment_id], "step": step_title, "start": interval.started_at,
+              "end": interval.ended_at, "seconds": interval.seconds, "source": interval.source}
+             for interval, step_title in db.session.execute(
+                 select(ActivityInterval, Step.title).join(Step, Step.id == ActivityInterval.step_id)
+                 .where(ActivityInterval.enrolment_id.in_(list(owners)))
+                 .order_by(ActivityInterval.enrolment_id, ActivityInterval.started_at))]
+    results = [{"participant": owners[attempt.enrolment_id], "questionnaire": step_title, "role": role,
+                "score": attempt.score, "date": attempt.submitted_at}
+               for attempt, step_title, role in db.session.execute(
+                   select(QuestionnaireAttempt, Step.title, Step.questionnaire_role)
+                   .join(Step, Step.id == QuestionnaireAttempt.step_id)
+                   .where(QuestionnaireAttempt.enrolment_id.in_(list(owners)))
+                   .order_by(QuestionnaireAttempt.enrolment_id, QuestionnaireAttempt.id))]
+    return SessionEvidence(people=people, times=times, results=results)
 
 
 def attended_dates(enrolment: Enrolment) -> list[str]:

@@ -104,8 +104,8 @@ def results(pathway_id: int) -> dict:
     return {"sessions": per_session, "professions": per_profession, "comments": comments}
 
 
-def csv_response(pathway_id: int, filename: str):
-    """Every answer, one line each (French Excel format, through the one CSV writer)."""
+def answers_table(pathway_id: int) -> tuple[list[csv_export.Column], list[dict]]:
+    """Every answer, one line each: the columns and rows of the CSV export."""
     rows = [dict(row._mapping) for row in db.session.execute(
         select(WorkshopSession.title.label("session"), WorkshopSession.starts_at, SurveyResponse.kind,
                SurveyResponse.profession, SurveyResponse.satisfaction, SurveyResponse.usefulness,
@@ -121,4 +121,4 @@ def csv_response(pathway_id: int, filename: str):
                Column("interprofessional", _l("Interprofessional value")),
                Column("recommend", _l("Would recommend")), Column("comment", _l("Comment")),
                Column("submitted_at", _l("Answered"))]
-    return csv_export.response(columns, rows, filename)
+    return columns, rows
