@@ -29,7 +29,8 @@ def test_wrong_codes_then_the_pause_then_the_roster(browser, app, demo, shots): 
         page.fill("#code", wrong)
         page.click("form button[type=submit]")
         page.wait_for_selector("#code-error")
-        assert page.evaluate("document.activeElement.id") == "code"  # typing again at once
+        # typing again at once: the deferred script focuses the field (waited for, on a slow machine)
+        page.wait_for_function("document.activeElement && document.activeElement.id === 'code'", timeout=5000)
         assert page.locator("#code").get_attribute("aria-describedby") == "code-error"
         assert "Encore 4 essais" in page.locator("#code-error").inner_text()
         problems += check_page(page, f"learner-checkin-wrong-code-{size}", shots)
