@@ -30,7 +30,7 @@ from .mail import send_instant_messages
 from .moodle_catalog import CATALOG, DemoModule, DemoSection, find_module
 from .simulator import DEMO_COURSES, DEMO_USERS, find_course, find_user
 from .sites import SITES, base_url
-from .views import _simulate_network, bp
+from .views import bp, simulated_network
 
 MOODLE_VERSION = "2024100700"
 MOODLE_RELEASE = "4.5 (Build: 20241007)"
@@ -536,10 +536,10 @@ def call(site: str, params: dict) -> Any:
 
 
 @bp.route("/<site>/webservice/rest/server.php", methods=["GET", "POST"])
+@simulated_network
 def rest_server(site: str):
     if site not in SITES:
         abort(404)
-    _simulate_network(site)
     pairs = list(request.args.items(multi=True)) + list(request.form.items(multi=True))  # POST wins, as PHP
     params = parse_php_params(pairs)
     as_json = params.get("moodlewsrestformat") == "json"  # anything else (or nothing) is XML, as in Moodle

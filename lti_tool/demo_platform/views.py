@@ -6,6 +6,7 @@ import secrets
 import time
 import uuid
 from datetime import datetime, timezone
+from functools import wraps
 from urllib.parse import urlencode
 
 import jwt
@@ -143,8 +144,29 @@ def jwks(site: str):
     return jsonify(_site_or_404(site).jwks())
 
 
+def _outage(site: str) -> bool:
+    return bool(current_app.extensions["lti_cache"].get(f"demo-outage:{site}"))
+
+
+def simulated_network(view):
+    """A service of the site (token, AGS, NRPS): slow (DEMO_PLATFORM_LATENCY_MS) or down (the outage switch), before
+    the view opens its transaction — the switch is read through the shared cache on a connection of its own, and a
+    view already holding one would need two at once (sixteen score posts then exhausted the test server's pool)."""
+    @wraps(view)
+    def wrapped(site: str, *args, **kwargs):
+        latency = current_app.config.get("DEMO_PLATFORM_LATENCY_MS") or 0
+        if latency:
+            time.sleep(latency / 1000)
+        if _outage(site):
+            abort(_json_error(503, "the platform is down (simulated outage)"))
+        return view(site, *args, **kwargs)
+
+    return wrapped
+
+
 # -- OAuth2 client credentials (private_key_jwt), as Moodle's token.php -----------------------------------
 @bp.post("/<site>/token")
+@simulated_network
 def token(site: str):
     form = request.form
     try:  # the client id is the assertion's issuer: one of the site's tool types
@@ -172,32 +194,6 @@ def token(site: str):
 
 def platform_scopes() -> list[str]:
     return [AGS + "lineitem", AGS + "lineitem.readonly", AGS + "result.readonly", AGS + "score", NRPS_SCOPE]
-
-
-def _outage(site: str) -> bool:
-    return bool(current_app.extensions["lti_cache"].get(f"demo-outage:{site}"))
-
-
-def _simulate_network(site: str) -> None:
-    """The demo site can be made slow (DEMO_PLATFORM_LATENCY_MS) or down (the outage switch)."""
-    latency = current_app.config.get("DEMO_PLATFORM_LATENCY_MS") or 0
-    if latency:
-        time.sleep(latency / 1000)
-    if _outage(site):
-        abort(_json_error(503, "the platform is down (simulated outage)"))
-
-
-SERVICE_ENDPOINTS = {"demo.token", "demo.lineitems", "demo.lineitem", "demo.scores", "demo.results",
-                     "demo.memberships"}
-
-
-@bp.before_request
-def network():
-    """The services' latency and outage, before the view opens its transaction: the outage switch is read through
-    the shared cache on a connection of its own, and a view already holding one would need two at once (sixteen
-    score posts at a time then exhausted the test server's pool)."""
-    if request.endpoint in SERVICE_ENDPOINTS:
-        _simulate_network((request.view_args or {}).get("site", ""))
 
 
 @bp.post("/<site>/outage")
@@ -245,6 +241,7 @@ def _lineitem_json(site: str, item: DemoLineItem) -> dict:
 
 
 @bp.route("/<site>/<course>/lineitems", methods=["GET", "POST"])
+@simulated_network
 def lineitems(site: str, course: str):
     platform = _site_or_404(site)
     if find_course(course) is None:
@@ -282,6 +279,7 @@ def _get_lineitem(site: str, course: str, item_id: int) -> DemoLineItem:
 
 
 @bp.route("/<site>/<course>/lineitems/<int:item_id>", methods=["GET", "PUT", "DELETE"])
+@simulated_network
 def lineitem(site: str, course: str, item_id: int):
     platform = _site_or_404(site)
     item = _get_lineitem(site, course, item_id)
@@ -312,6 +310,7 @@ def _parse_timestamp(value) -> datetime | None:
 
 
 @bp.route("/<site>/<course>/lineitems/<int:item_id>/scores", methods=["GET", "POST"])
+@simulated_network
 def scores(site: str, course: str, item_id: int):
     """Moodle's rules: required fields, 409 unless the timestamp is strictly newer, scoreGiven only counts
     when FullyGraded, 400 for a user without a gradebook role, 405 on GET."""
@@ -345,6 +344,7 @@ def scores(site: str, course: str, item_id: int):
 
 
 @bp.get("/<site>/<course>/lineitems/<int:item_id>/results")
+@simulated_network
 def results(site: str, course: str, item_id: int):
     platform = _site_or_404(site)
     item = _get_lineitem(site, course, item_id)
@@ -369,6 +369,7 @@ def results(site: str, course: str, item_id: int):
 
 # -- Names and Role Provisioning Services -----------------------------------------------------------------
 @bp.get("/<site>/<course>/memberships")
+@simulated_network
 def memberships(site: str, course: str):
     """Paged by `limit` with a `Link: <...>; rel="next"` header; short role names, as Moodle answers."""
     platform = _site_or_404(site)
